@@ -1,0 +1,1 @@
+"""WeBrana Cloud shared library: the fleet's service defaults."""

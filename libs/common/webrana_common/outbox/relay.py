@@ -1,0 +1,141 @@
+from __future__ import annotations
+
+import logging
+import random
+import uuid
+from collections.abc import Mapping
+from datetime import timedelta
+from typing import Any
+
+import httpx
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from webrana_common.db.base import utcnow
+from webrana_common.db.session import Database, after_commit
+from webrana_common.outbox.models import OutboxMessage, OutboxStatus
+
+log = logging.getLogger("webrana.outbox")
+
+
+async def add(
+    session: AsyncSession, target: str, payload: dict[str, Any], idempotency_key: str
+) -> None:
+    """Store a message in the caller's transaction. The same key is stored once."""
+    service, sep, path = target.partition(":")
+    if not sep or not service or not path.startswith("/"):
+        raise ValueError("outbox target must look like 'service:/path'")
+    message_id = uuid.uuid4()
+    await session.execute(
+        insert(OutboxMessage)
+        .values(id=message_id, target=target, payload=payload, idempotency_key=idempotency_key)
+        .on_conflict_do_nothing(index_elements=["idempotency_key"])
+    )
+    db: Database | None = session.info.get("database")
+    relay: OutboxRelay | None = getattr(db, "outbox_relay", None)
+    if relay is not None:
+        after_commit(session, lambda: relay.deliver([message_id]))
+
+
+class OutboxSender:
+    """POSTs a message's payload to its target with its key as `Idempotency-Key`."""
+
+    def __init__(self, http: httpx.AsyncClient, service_urls: Mapping[str, str]) -> None:
+        self.http = http
+        self.service_urls = service_urls
+
+    async def send(self, message: OutboxMessage) -> str | None:
+        """None when acknowledged, else why it was not."""
+        service, _, path = message.target.partition(":")
+        base = self.service_urls.get(service)
+        if base is None:
+            return f"unknown target service {service!r}"
+        try:
+            response = await self.http.post(
+                base.rstrip("/") + path,
+                json=message.payload,
+                headers={"Idempotency-Key": message.idempotency_key},
+            )
+        except httpx.HTTPError as exc:
+            return f"{type(exc).__name__}: {exc}"[:500]
+        if response.is_success:
+            return None
+        return f"HTTP {response.status_code}: {response.text[:300]}"
+
+
+class OutboxRelay:
+    def __init__(
+        self,
+        db: Database,
+        sender: OutboxSender,
+        *,
+        batch_size: int = 50,
+        base_delay_seconds: float = 1.0,
+        max_delay_seconds: float = 600.0,
+        max_attempts: int = 25,
+    ) -> None:
+        self.db = db
+        self.sender = sender
+        self.batch_size = batch_size
+        self.base_delay = base_delay_seconds
+        self.max_delay = max_delay_seconds
+        self.max_attempts = max_attempts
+
+    def backoff(self, attempts: int) -> timedelta:
+        delay = min(self.max_delay, self.base_delay * 2 ** max(0, attempts - 1))
+        return timedelta(seconds=delay * random.uniform(0.8, 1.2))
+
+    async def deliver(self, ids: list[uuid.UUID] | None = None) -> int:
+        """Send due messages (or just `ids`); returns how many were acknowledged.
+
+        Rows are locked `FOR UPDATE SKIP LOCKED` for the whole send, so a second relay (or the
+        post-commit delivery racing the cron) passes over them instead of sending them again.
+        """
+        delivered = 0
+        try:
+            async with self.db.session() as session:
+                stmt = (
+                    select(OutboxMessage)
+                    .where(OutboxMessage.status == OutboxStatus.PENDING)
+                    .order_by(OutboxMessage.next_attempt_at)
+                    .limit(self.batch_size)
+                    .with_for_update(skip_locked=True)
+                )
+                if ids is not None:
+                    stmt = stmt.where(OutboxMessage.id.in_(ids))
+                else:
+                    stmt = stmt.where(OutboxMessage.next_attempt_at <= utcnow())
+                for message in (await session.scalars(stmt)).all():
+                    error = await self.sender.send(message)
+                    message.attempts += 1
+                    if error is None:
+                        message.status = OutboxStatus.DELIVERED
+                        message.delivered_at = utcnow()
+                        message.last_error = None
+                        delivered += 1
+                        continue
+                    message.last_error = error
+                    if message.attempts >= self.max_attempts:
+                        message.status = OutboxStatus.DEAD
+                        log.error(
+                            "outbox message gave up",
+                            extra={"target": message.target, "key": message.idempotency_key},
+                        )
+                    else:
+                        message.next_attempt_at = utcnow() + self.backoff(message.attempts)
+                        log.warning(
+                            "outbox delivery failed, will retry",
+                            extra={"target": message.target, "attempt": message.attempts,
+                                   "error": error},
+                        )
+        except Exception:
+            # The relay is re-run by cron; one bad round must not kill the caller's task.
+            log.exception("outbox relay round failed")
+        return delivered
+
+
+async def relay_outbox(ctx: dict[str, Any]) -> int:
+    """arq job `outbox.relay`: one round over every due message."""
+    relay: OutboxRelay = ctx["outbox_relay"]
+    return await relay.deliver()

@@ -1,0 +1,133 @@
+"""RFC 9457 problem+json rendering for every error a client can see."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import JSONResponse
+
+from webrana_common.errors import AppError
+from webrana_common.request_id import get_request_id
+
+PROBLEM_JSON = "application/problem+json"
+log = logging.getLogger("webrana.errors")
+
+_STATUS_CODES = {
+    400: ("bad_request", "Bad request"),
+    401: ("unauthorized", "Authentication required"),
+    403: ("forbidden", "Forbidden"),
+    404: ("not_found", "Not found"),
+    405: ("method_not_allowed", "Method not allowed"),
+    409: ("conflict", "Conflict"),
+    413: ("payload_too_large", "Payload too large"),
+    415: ("unsupported_media_type", "Unsupported media type"),
+    422: ("validation_error", "Request validation failed"),
+    429: ("too_many_requests", "Too many requests"),
+}
+
+
+def problem_response(
+    status: int,
+    code: str,
+    title: str,
+    detail: str,
+    *,
+    instance: str | None = None,
+    headers: dict[str, str] | None = None,
+    **extra: Any,
+) -> JSONResponse:
+    body: dict[str, Any] = {
+        "type": f"https://docs.webrana.cloud/problems/{code.replace('_', '-')}",
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "code": code,
+    }
+    if instance:
+        body["instance"] = instance
+    request_id = get_request_id()
+    if request_id:
+        body["request_id"] = request_id
+    body.update(extra)
+    return JSONResponse(body, status_code=status, headers=headers, media_type=PROBLEM_JSON)
+
+
+def _location(loc: tuple[Any, ...] | list[Any]) -> str:
+    parts = [str(p) for p in loc]
+    if parts and parts[0] in {"body", "query", "path", "header", "cookie"}:
+        return ".".join(parts[1:]) or parts[0]
+    return ".".join(parts)
+
+
+async def _app_error(request: Request, exc: AppError) -> JSONResponse:
+    if exc.status >= 500:
+        log.error("request failed: %s", exc.detail)
+    return problem_response(
+        exc.status,
+        exc.code,
+        exc.title,
+        exc.detail,
+        instance=request.url.path,
+        headers=exc.headers,
+        **exc.extra,
+    )
+
+
+async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+    errors = []
+    for err in exc.errors():
+        errors.append(
+            {
+                "location": list(err.get("loc", ())),
+                "field": _location(err.get("loc", ())),
+                "message": str(err.get("msg", "invalid")),
+                "type": err.get("type", "invalid"),
+            }
+        )
+    summary = "; ".join(f"{e['field']}: {e['message']}" for e in errors[:5]) or "invalid request"
+    return problem_response(
+        422,
+        "validation_error",
+        "Request validation failed",
+        summary,
+        instance=request.url.path,
+        errors=errors,
+    )
+
+
+async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    code, title = _STATUS_CODES.get(exc.status_code, ("http_error", "HTTP error"))
+    detail = exc.detail if isinstance(exc.detail, str) else title
+    if exc.status_code == 404 and detail == "Not Found":
+        detail = f"No route matches {request.method} {request.url.path}"
+    elif exc.status_code == 405 and detail == "Method Not Allowed":
+        detail = f"Method {request.method} is not allowed on {request.url.path}"
+    return problem_response(
+        exc.status_code,
+        code,
+        title,
+        detail,
+        instance=request.url.path,
+        headers=getattr(exc, "headers", None),
+    )
+
+
+def internal_error_response(path: str) -> JSONResponse:
+    """The only body a client sees for a bug: no exception text, no stack."""
+    return problem_response(
+        500,
+        "internal_error",
+        "Internal server error",
+        "An unexpected error occurred. Quote the request id when contacting support.",
+        instance=path,
+    )
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(AppError, _app_error)  # type: ignore[arg-type]
+    app.add_exception_handler(RequestValidationError, _validation_error)  # type: ignore[arg-type]
+    app.add_exception_handler(StarletteHTTPException, _http_error)  # type: ignore[arg-type]

@@ -1,0 +1,100 @@
+"""Sentry init with the fleet's integrations and a `before_send` that drops every secret."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import sentry_sdk
+from sentry_sdk.integrations.arq import ArqIntegration
+from sentry_sdk.integrations.fastapi import FastApiIntegration
+from sentry_sdk.integrations.httpx import HttpxIntegration
+from sentry_sdk.integrations.logging import LoggingIntegration
+from sentry_sdk.integrations.redis import RedisIntegration
+from sentry_sdk.integrations.sqlalchemy import SqlalchemyIntegration
+from sentry_sdk.integrations.starlette import StarletteIntegration
+
+from webrana_common.errors import AppError
+from webrana_common.settings import ServiceSettings
+
+FILTERED = "[Filtered]"
+_SECRET_KEY = re.compile(
+    r"(authorization|cookie|password|passwd|secret|token|api[-_]?key|private[-_]?key|"
+    r"signature|credential|session|dsn)",
+    re.IGNORECASE,
+)
+# Bearer tokens, JWTs and key=value secrets that end up inside free text (messages, URLs).
+_SECRET_TEXT = [
+    (re.compile(r"(?i)bearer\s+[A-Za-z0-9._~+/=-]+"), "Bearer " + FILTERED),
+    (re.compile(r"eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*"), FILTERED),
+    (
+        re.compile(r"(?i)((?:password|token|secret|api_?key|private_?key)=)[^&\s\"']+"),
+        r"\1" + FILTERED,
+    ),
+]
+
+
+def scrub_text(value: str) -> str:
+    for pattern, replacement in _SECRET_TEXT:
+        value = pattern.sub(replacement, value)
+    return value
+
+
+def scrub(value: Any, depth: int = 0) -> Any:
+    if depth > 20:
+        return value
+    if isinstance(value, dict):
+        return {
+            k: FILTERED if isinstance(k, str) and _SECRET_KEY.search(k) else scrub(v, depth + 1)
+            for k, v in value.items()
+        }
+    if isinstance(value, list | tuple):
+        # Sentry sends headers as [name, value] pairs in some places.
+        if (
+            len(value) == 2
+            and isinstance(value[0], str)
+            and _SECRET_KEY.search(value[0])
+            and isinstance(value[1], str)
+        ):
+            return [value[0], FILTERED]
+        return [scrub(v, depth + 1) for v in value]
+    if isinstance(value, str):
+        return scrub_text(value)
+    return value
+
+
+def before_send(event: dict[str, Any], hint: dict[str, Any]) -> dict[str, Any] | None:
+    exc_info = hint.get("exc_info")
+    if exc_info and isinstance(exc_info[1], AppError) and exc_info[1].status < 500:
+        return None  # an expected client error is not a bug
+    request = event.get("request")
+    if isinstance(request, dict):
+        request.pop("cookies", None)
+        if "data" in request:
+            request["data"] = scrub(request["data"])
+    return scrub(event)
+
+
+def init_sentry(settings: ServiceSettings) -> bool:
+    if settings.sentry_dsn is None or not settings.sentry_dsn.get_secret_value():
+        return False
+    sentry_sdk.init(
+        dsn=settings.sentry_dsn.get_secret_value(),
+        environment=settings.sentry_environment or settings.environment,
+        release=settings.sentry_release,
+        traces_sample_rate=settings.sentry_traces_sample_rate,
+        send_default_pii=False,
+        max_request_body_size="medium",
+        before_send=before_send,  # type: ignore[arg-type]
+        integrations=[
+            StarletteIntegration(failed_request_status_codes={*range(500, 600)}),
+            FastApiIntegration(failed_request_status_codes={*range(500, 600)}),
+            SqlalchemyIntegration(),
+            HttpxIntegration(),
+            RedisIntegration(),
+            ArqIntegration(),
+            LoggingIntegration(event_level=None),
+        ],
+    )
+    sentry_sdk.set_tag("service", settings.service_name)
+    return True

@@ -1,0 +1,1 @@
+"""Pytest plugin (registered as `webrana`): real PostgreSQL and Redis for every test."""

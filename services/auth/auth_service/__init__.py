@@ -1,0 +1,1 @@
+"""auth service: users, sessions, tokens, roles and the fleet's signing keys."""

@@ -1,0 +1,3 @@
+from webrana_common.db.base import make_base
+
+Base = make_base()
