@@ -16,8 +16,9 @@ RETRYABLE_STATUS = frozenset({502, 503, 504})
 
 
 class RetryingTransport(httpx.AsyncBaseTransport):
-    """Retries connection failures for any method (nothing reached the server) and, for
-    idempotent methods or requests carrying an Idempotency-Key, 502/503/504 and timeouts."""
+    """Retries connection failures and connect timeouts for any method (nothing reached the
+    server) and, for idempotent methods or requests carrying an Idempotency-Key, 502/503/504 and
+    read/write timeouts."""
 
     def __init__(
         self,
@@ -38,7 +39,8 @@ class RetryingTransport(httpx.AsyncBaseTransport):
             last = attempt == self.attempts
             try:
                 response = await self.inner.handle_async_request(request)
-            except httpx.ConnectError:
+            except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout):
+                # No connection, so nothing reached the server: safe to repeat whatever the method.
                 if last:
                     raise
             except httpx.TimeoutException:
@@ -79,7 +81,6 @@ def internal_client(
     return httpx.AsyncClient(
         base_url=base_url,
         headers=headers,
-        timeout=httpx.Timeout(timeout, connect=min(timeout, 3.0)),
         transport=RetryingTransport(transport, attempts=attempts),
         event_hooks={"request": [_add_request_id]},
         **kwargs,

@@ -19,6 +19,9 @@ from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 UNMATCHED = "<unmatched>"
+# Servers accept any token as a method; an unknown one must not mint a new series.
+KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+OTHER_METHOD = "OTHER"
 BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
 
@@ -65,7 +68,7 @@ class PrometheusMiddleware:
         if scope["type"] != "http" or scope.get("path") == "/metrics":
             await self.app(scope, receive, send)
             return
-        method = scope["method"]
+        method = scope["method"] if scope["method"] in KNOWN_METHODS else OTHER_METHOD
         status = 500
         service = self.metrics.service
         gauge = self.metrics.in_progress.labels(service, method)

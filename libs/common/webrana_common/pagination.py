@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
@@ -39,10 +40,17 @@ def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
         raise BadRequest("cursor is not valid", code="invalid_cursor") from exc
 
 
+def _check_limit(limit: int) -> None:
+    # With 0 the next cursor would point past a row never shown, and that row would be skipped.
+    if limit < 1:
+        raise ValueError(f"limit must be at least 1, got {limit}")
+
+
 def paginate_newest_first(
     stmt: Select[Any], created_col: Any, id_col: Any, cursor: str | None, limit: int
 ) -> Select[Any]:
     """Newest first; ties on created_at broken by id so no row is skipped or repeated."""
+    _check_limit(limit)
     if cursor:
         created_at, row_id = decode_cursor(cursor)
         stmt = stmt.where(
@@ -51,8 +59,12 @@ def paginate_newest_first(
     return stmt.order_by(created_col.desc(), id_col.desc()).limit(limit + 1)
 
 
-def make_page(rows: list[Any], limit: int, *, created_attr: str = "created_at") -> tuple[list[Any], str | None]:
+def make_page(
+    rows: Sequence[Any], limit: int, *, created_attr: str = "created_at"
+) -> tuple[list[Any], str | None]:
     """Given `limit + 1` rows, the page's rows and the cursor to the next page."""
+    _check_limit(limit)
+    rows = list(rows)
     if len(rows) <= limit:
         return rows, None
     last = rows[limit - 1]

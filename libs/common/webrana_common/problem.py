@@ -77,17 +77,28 @@ async def _app_error(request: Request, exc: AppError) -> JSONResponse:
     )
 
 
+def _field_error(err: dict[str, Any]) -> dict[str, Any]:
+    # The input is never echoed: it may be a password or a card number.
+    loc = err.get("loc", ())
+    field = _location(loc)
+    message = str(err.get("msg", "invalid"))
+    if err.get("type") == "json_invalid":
+        # pydantic puts the character offset where a field name would be ("body", 9).
+        field = "body"
+        reason = (err.get("ctx") or {}).get("error")
+        position = loc[1] if len(loc) > 1 else None
+        message = f"{message} at position {position}" if position is not None else message
+        message = f"{message} ({reason})" if reason else message
+    return {
+        "location": list(loc),
+        "field": field,
+        "message": message,
+        "type": err.get("type", "invalid"),
+    }
+
+
 async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
-    errors = []
-    for err in exc.errors():
-        errors.append(
-            {
-                "location": list(err.get("loc", ())),
-                "field": _location(err.get("loc", ())),
-                "message": str(err.get("msg", "invalid")),
-                "type": err.get("type", "invalid"),
-            }
-        )
+    errors = [_field_error(err) for err in exc.errors()]
     summary = "; ".join(f"{e['field']}: {e['message']}" for e in errors[:5]) or "invalid request"
     return problem_response(
         422,

@@ -18,26 +18,32 @@ from webrana_common.errors import AppError
 from webrana_common.settings import ServiceSettings
 
 FILTERED = "[Filtered]"
-_SECRET_KEY = re.compile(
-    r"(authorization|cookie|password|passwd|secret|token|api[-_]?key|private[-_]?key|"
-    r"signature|credential|session|dsn)",
-    re.IGNORECASE,
+_SECRET_WORDS = (
+    r"authorization|cookie|password|passwd|secret|token|api[-_]?key|private[-_]?key|"
+    r"signature|credential|session|dsn"
 )
-# Bearer tokens, JWTs and key=value secrets that end up inside free text (messages, URLs).
-_SECRET_TEXT = [
-    (re.compile(r"(?i)bearer\s+[A-Za-z0-9._~+/=-]+"), "Bearer " + FILTERED),
-    (re.compile(r"eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*"), FILTERED),
-    (
-        re.compile(r"(?i)((?:password|token|secret|api_?key|private_?key)=)[^&\s\"']+"),
-        r"\1" + FILTERED,
-    ),
-]
+_SECRET_KEY = re.compile(f"({_SECRET_WORDS})", re.IGNORECASE)
+# Secrets inside free text: log messages, URLs, and the reprs of local variables that Sentry
+# attaches to stack frames (a pydantic body `Login(password='...')`, a raw JSON body).
+_BEARER = re.compile(r"(?i)bearer\s+[A-Za-z0-9._~+/=-]+")
+_JWT = re.compile(r"eyJ[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]*){0,2}")  # also when cut short
+_KEY_VALUE = re.compile(
+    rf"""(?ix)
+    (?P<key>[\w-]*(?:{_SECRET_WORDS})[\w-]*['"]?\s*[:=]\s*)
+    (?:(?P<quote>['"])(?P<quoted>.*?)(?P=quote) | (?P<bare>(?!bearer\s)[^\s&,;)}}\]'"]+))
+    """
+)
+
+
+def _filter_value(match: re.Match[str]) -> str:
+    quote = match["quote"] or ""
+    return f"{match['key']}{quote}{FILTERED}{quote}"
 
 
 def scrub_text(value: str) -> str:
-    for pattern, replacement in _SECRET_TEXT:
-        value = pattern.sub(replacement, value)
-    return value
+    value = _BEARER.sub("Bearer " + FILTERED, value)
+    value = _JWT.sub(FILTERED, value)
+    return _KEY_VALUE.sub(_filter_value, value)
 
 
 def scrub(value: Any, depth: int = 0) -> Any:
@@ -96,5 +102,6 @@ def init_sentry(settings: ServiceSettings) -> bool:
             LoggingIntegration(event_level=None),
         ],
     )
-    sentry_sdk.set_tag("service", settings.service_name)
+    # The global scope: a tag set on the lifespan's own scope would not reach request events.
+    sentry_sdk.get_global_scope().set_tag("service", settings.service_name)
     return True

@@ -46,8 +46,11 @@ def create_service_app(
             api_key=settings.internal_api_key.get_secret_value(),
             timeout=settings.http_timeout_seconds,
         )
-        state.db = Database(settings.database_url, pool_size=settings.db_pool_size) \
-            if settings.database_url else None
+        state.db = (
+            Database(settings.database_url, pool_size=settings.db_pool_size)
+            if settings.database_url
+            else None
+        )
         state.redis = redis_client(settings.redis_url) if settings.redis_url else None
         if state.db is not None:
             state.readiness_checks["database"] = state.db.ping

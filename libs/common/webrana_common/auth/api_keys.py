@@ -49,8 +49,9 @@ def identify_caller(keys: list[tuple[str, bytes]], presented: str | None) -> str
     return found
 
 
-_api_key_scheme = APIKeyHeader(name="X-API-Key", auto_error=False,
-                               description="Internal service key (service-to-service only)")
+_api_key_scheme = APIKeyHeader(
+    name="X-API-Key", auto_error=False, description="Internal service key (service-to-service only)"
+)
 
 
 async def _internal_caller(
@@ -60,9 +61,14 @@ async def _internal_caller(
     keys: list[tuple[str, bytes]] = conn.app.state.internal_api_keys
     caller = identify_caller(keys, conn.headers.get("x-api-key"))
     if caller is None:
-        log.warning("internal call refused: missing or unknown API key", extra={"path": conn.url.path})
-        raise Unauthorized("A valid X-API-Key is required", code="api_key_invalid",
-                           headers={"WWW-Authenticate": "ApiKey"})
+        log.warning(
+            "internal call refused: missing or unknown API key", extra={"path": conn.url.path}
+        )
+        raise Unauthorized(
+            "A valid X-API-Key is required",
+            code="api_key_invalid",
+            headers={"WWW-Authenticate": "ApiKey"},
+        )
     conn.state.internal_caller = caller
     log.info("internal call", extra={"caller": caller, "path": conn.url.path})
     return InternalCaller(name=caller)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -12,8 +14,10 @@ from jose import jwk, jwt
 from jose.exceptions import ExpiredSignatureError, JOSEError, JWTClaimsError
 
 ALLOWED_ALGORITHMS = ["RS256"]
+REQUIRED_CLAIMS = ("sub", "exp", "aud", "iss")
 # An unknown kid may mean auth rotated its keys; refetch, but not more often than this.
 MIN_REFETCH_SECONDS = 10.0
+log = logging.getLogger("webrana.auth")
 
 
 class TokenInvalid(Exception):
@@ -39,6 +43,7 @@ class JWKSVerifier:
         http: httpx.AsyncClient | None = None,
         static_jwks: dict[str, Any] | None = None,
         leeway_seconds: int = 10,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.jwks_url = jwks_url
         self.issuer = issuer
@@ -46,8 +51,11 @@ class JWKSVerifier:
         self.cache_seconds = cache_seconds
         self.leeway = leeway_seconds
         self._http = http
+        self._clock = clock
         self._keys: dict[str, dict[str, Any]] = {}
-        self._fetched_at = 0.0
+        # -inf, not 0.0: the monotonic clock may read less than the cache age on a fresh host.
+        self._fetched_at = float("-inf")
+        self._attempted_at = float("-inf")
         self._lock = asyncio.Lock()
         self._static = static_jwks
         if static_jwks is not None:
@@ -61,15 +69,13 @@ class JWKSVerifier:
                 keys[key["kid"]] = key
         self._keys = keys
 
-    async def _fetch(self) -> None:
-        if not self.jwks_url:
-            raise TokenInvalid("token verification is not configured")
+    async def _fetch(self, url: str) -> None:
         client = self._http or httpx.AsyncClient(timeout=5.0)
         try:
-            response = await client.get(self.jwks_url)
+            response = await client.get(url)
             response.raise_for_status()
             self._install(response.json())
-            self._fetched_at = time.monotonic()
+            self._fetched_at = self._clock()
         except (httpx.HTTPError, ValueError) as exc:
             raise TokenInvalid("signing keys are unavailable, try again shortly") from exc
         finally:
@@ -77,21 +83,33 @@ class JWKSVerifier:
                 await client.aclose()
 
     async def _key_for(self, kid: str) -> dict[str, Any]:
-        now = time.monotonic()
-        if kid in self._keys and now - self._fetched_at < self.cache_seconds:
+        if kid in self._keys and self._clock() - self._fetched_at < self.cache_seconds:
             return self._keys[kid]
         if self._static is not None:
             if kid in self._keys:
                 return self._keys[kid]
             raise TokenInvalid("token signed with an unknown key")
+        url = self.jwks_url
+        if not url:
+            raise TokenInvalid("token verification is not configured")
         async with self._lock:
-            stale = time.monotonic() - self._fetched_at >= self.cache_seconds
-            may_refetch = time.monotonic() - self._fetched_at >= MIN_REFETCH_SECONDS
-            if stale or (kid not in self._keys and may_refetch):
-                await self._fetch()
-        if kid not in self._keys:
-            raise TokenInvalid("token signed with an unknown key")
-        return self._keys[kid]
+            now = self._clock()
+            wanted = kid not in self._keys or now - self._fetched_at >= self.cache_seconds
+            # At most one fetch per window, however many requests queue here or carry made-up kids.
+            if wanted and now - self._attempted_at >= MIN_REFETCH_SECONDS:
+                self._attempted_at = now
+                try:
+                    await self._fetch(url)
+                except TokenInvalid:
+                    if kid not in self._keys:
+                        raise
+                    # auth is down: keep verifying with the keys we have rather than refuse all.
+                    log.warning("JWKS refresh failed; using cached signing keys", exc_info=True)
+        if kid in self._keys:
+            return self._keys[kid]
+        if not self._keys:
+            raise TokenInvalid("signing keys are unavailable, try again shortly")
+        raise TokenInvalid("token signed with an unknown key")
 
     async def verify(self, token: str) -> TokenClaims:
         try:
@@ -112,7 +130,7 @@ class JWKSVerifier:
                 algorithms=ALLOWED_ALGORITHMS,
                 audience=self.audience,
                 issuer=self.issuer,
-                options={"require_exp": True, "require_sub": True, "leeway": self.leeway},
+                options={"leeway": self.leeway},
             )
         except ExpiredSignatureError as exc:
             raise TokenInvalid("token expired") from exc
@@ -120,9 +138,16 @@ class JWKSVerifier:
             raise TokenInvalid(f"token claims invalid: {exc}") from exc
         except JOSEError as exc:
             raise TokenInvalid("token signature invalid") from exc
+        # python-jose skips the `aud` check when the claim is absent; its own `require_*` options
+        # fail with the same error as a bad signature, so presence is checked here.
+        missing = [name for name in REQUIRED_CLAIMS if name not in claims]
+        if missing:
+            raise TokenInvalid(f"token lacks required claims: {', '.join(missing)}")
         if not isinstance(claims.get("sub"), str):
             raise TokenInvalid("token has no subject")
         return TokenClaims(
-            sub=claims["sub"], role=str(claims.get("role", "customer")), jti=claims.get("jti"),
+            sub=claims["sub"],
+            role=str(claims.get("role", "customer")),
+            jti=claims.get("jti"),
             raw=claims,
         )

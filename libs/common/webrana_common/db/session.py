@@ -6,17 +6,25 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-
 from typing import Annotated, Any
 
 from fastapi import Depends
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy import event, text
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+from sqlalchemy.orm import Session, SessionTransaction
 from starlette.requests import HTTPConnection
 
 log = logging.getLogger("webrana.db")
 
-AfterCommit = Callable[[], Awaitable[None]]
+AfterCommit = Callable[[], Awaitable[Any]]
+# One list of callbacks per open transaction level: the root, then one per savepoint.
+_PENDING = "webrana_after_commit"
+SHUTDOWN_WAIT_SECONDS = 5.0
 
 
 def to_async_url(url: str) -> str:
@@ -28,20 +36,68 @@ def to_async_url(url: str) -> str:
 
 
 def after_commit(session: AsyncSession, callback: AfterCommit) -> None:
-    """Run `callback` once the session's transaction has committed (never on rollback)."""
-    session.info.setdefault("after_commit", []).append(callback)
+    """Run `callback` in the background once the transaction has committed; never if it (or the
+    savepoint it was registered in) rolls back. The caller does not wait for it."""
+    sync = session.sync_session
+    if not sync.in_transaction():
+        sync.begin()  # so that a rollback before any SQL still discards the callback
+    _levels(sync)[-1].append(callback)
 
 
-async def _run_after_commit(session: AsyncSession) -> None:
-    callbacks: list[AfterCommit] = session.info.pop("after_commit", [])
+def _levels(session: Session) -> list[list[AfterCommit]]:
+    return session.info.setdefault(_PENDING, [[]])
+
+
+class UnitOfWorkSession(Session):
+    """Follows commits, rollbacks and savepoints for `after_commit`."""
+
+
+@event.listens_for(UnitOfWorkSession, "after_transaction_create")
+def _savepoint_started(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.nested:
+        _levels(session).append([])
+
+
+@event.listens_for(UnitOfWorkSession, "after_commit")
+def _committed(session: Session) -> None:
+    levels = _levels(session)
+    if session.in_nested_transaction():
+        # A released savepoint: its callbacks now depend on the enclosing transaction.
+        if len(levels) > 1:
+            levels[-2].extend(levels.pop())
+        return
+    callbacks = [callback for level in levels for callback in level]
+    session.info[_PENDING] = [[]]
+    database: Database | None = session.info.get("database")
     for callback in callbacks:
-        # Fire and forget: the caller's response must not wait for e.g. an outbox delivery.
-        task = asyncio.create_task(callback())
-        _background.add(task)
-        task.add_done_callback(_background.discard)
+        if database is not None:
+            database.run_in_background(callback)
+        else:
+            _spawn(callback, _orphans)
 
 
-_background: set[asyncio.Task[None]] = set()
+@event.listens_for(UnitOfWorkSession, "after_rollback")
+def _rolled_back(session: Session) -> None:
+    levels = _levels(session)
+    if session.in_nested_transaction() and len(levels) > 1:
+        levels.pop()
+    else:
+        session.info[_PENDING] = [[]]
+
+
+_orphans: set[asyncio.Task[Any]] = set()
+
+
+def _spawn(callback: AfterCommit, tasks: set[asyncio.Task[Any]]) -> None:
+    async def run() -> None:
+        try:
+            await callback()
+        except Exception:
+            log.exception("after-commit callback failed")
+
+    task = asyncio.get_running_loop().create_task(run())
+    tasks.add(task)
+    task.add_done_callback(tasks.discard)
 
 
 class Database:
@@ -54,10 +110,14 @@ class Database:
             echo=echo,
         )
         self.sessionmaker = async_sessionmaker(
-            self.engine, expire_on_commit=False, info={"database": self}
+            self.engine,
+            expire_on_commit=False,
+            sync_session_class=UnitOfWorkSession,
+            info={"database": self},
         )
         # Set by services that use the outbox, so `outbox.add` can deliver right after commit.
         self.outbox_relay: Any = None
+        self._background: set[asyncio.Task[Any]] = set()
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
@@ -69,13 +129,24 @@ class Database:
             except BaseException:
                 await session.rollback()
                 raise
-        await _run_after_commit(session)
+
+    def run_in_background(self, callback: AfterCommit) -> None:
+        _spawn(callback, self._background)
+
+    async def wait_for_background(self, timeout: float | None = None) -> None:
+        """Wait for the after-commit work started so far (tests, shutdown)."""
+        pending = set(self._background)
+        if pending:
+            await asyncio.wait(pending, timeout=timeout)
 
     async def ping(self) -> None:
         async with self.engine.connect() as conn:
             await conn.execute(text("SELECT 1"))
 
     async def dispose(self) -> None:
+        # Let after-commit deliveries finish rather than cut them off mid-send; whatever is
+        # still running after that is left to the outbox relay's next round.
+        await self.wait_for_background(SHUTDOWN_WAIT_SECONDS)
         await self.engine.dispose()
 
 

@@ -17,25 +17,42 @@ from webrana_common.db.session import Database, after_commit
 from webrana_common.outbox.models import OutboxMessage, OutboxStatus
 
 log = logging.getLogger("webrana.outbox")
+_BATCH = "webrana_outbox_batch"
 
 
 async def add(
     session: AsyncSession, target: str, payload: dict[str, Any], idempotency_key: str
-) -> None:
-    """Store a message in the caller's transaction. The same key is stored once."""
+) -> bool:
+    """Store a message in the caller's transaction; False when that key is already stored."""
     service, sep, path = target.partition(":")
     if not sep or not service or not path.startswith("/"):
         raise ValueError("outbox target must look like 'service:/path'")
-    message_id = uuid.uuid4()
-    await session.execute(
+    message_id = await session.scalar(
         insert(OutboxMessage)
-        .values(id=message_id, target=target, payload=payload, idempotency_key=idempotency_key)
+        .values(id=uuid.uuid4(), target=target, payload=payload, idempotency_key=idempotency_key)
         .on_conflict_do_nothing(index_elements=["idempotency_key"])
+        .returning(OutboxMessage.id)
     )
+    if message_id is None:
+        return False
     db: Database | None = session.info.get("database")
     relay: OutboxRelay | None = getattr(db, "outbox_relay", None)
     if relay is not None:
-        after_commit(session, lambda: relay.deliver([message_id]))
+        _deliver_after_commit(session, relay, message_id)
+    return True
+
+
+def _deliver_after_commit(session: AsyncSession, relay: OutboxRelay, message_id: uuid.UUID) -> None:
+    """One delivery round per transaction (or savepoint), for all the messages it added."""
+    sync = session.sync_session
+    transaction = sync.get_nested_transaction() or sync.get_transaction()
+    batch: tuple[Any, list[uuid.UUID]] | None = session.info.get(_BATCH)
+    if batch is not None and batch[0] is transaction:
+        batch[1].append(message_id)
+        return
+    ids = [message_id]
+    session.info[_BATCH] = (transaction, ids)
+    after_commit(session, lambda: relay.deliver(ids))
 
 
 class OutboxSender:
@@ -87,52 +104,66 @@ class OutboxRelay:
         return timedelta(seconds=delay * random.uniform(0.8, 1.2))
 
     async def deliver(self, ids: list[uuid.UUID] | None = None) -> int:
-        """Send due messages (or just `ids`); returns how many were acknowledged.
+        """Send due messages (or just `ids`, due or not); returns how many were acknowledged.
 
         Rows are locked `FOR UPDATE SKIP LOCKED` for the whole send, so a second relay (or the
         post-commit delivery racing the cron) passes over them instead of sending them again.
+        Never raises: the relay runs again on the next cron tick.
         """
         delivered = 0
         try:
-            async with self.db.session() as session:
-                stmt = (
-                    select(OutboxMessage)
-                    .where(OutboxMessage.status == OutboxStatus.PENDING)
-                    .order_by(OutboxMessage.next_attempt_at)
-                    .limit(self.batch_size)
-                    .with_for_update(skip_locked=True)
-                )
-                if ids is not None:
-                    stmt = stmt.where(OutboxMessage.id.in_(ids))
-                else:
-                    stmt = stmt.where(OutboxMessage.next_attempt_at <= utcnow())
-                for message in (await session.scalars(stmt)).all():
-                    error = await self.sender.send(message)
-                    message.attempts += 1
-                    if error is None:
-                        message.status = OutboxStatus.DELIVERED
-                        message.delivered_at = utcnow()
-                        message.last_error = None
-                        delivered += 1
-                        continue
-                    message.last_error = error
-                    if message.attempts >= self.max_attempts:
-                        message.status = OutboxStatus.DEAD
-                        log.error(
-                            "outbox message gave up",
-                            extra={"target": message.target, "key": message.idempotency_key},
-                        )
-                    else:
-                        message.next_attempt_at = utcnow() + self.backoff(message.attempts)
-                        log.warning(
-                            "outbox delivery failed, will retry",
-                            extra={"target": message.target, "attempt": message.attempts,
-                                   "error": error},
-                        )
+            if ids is None:
+                return await self._deliver_batch(None)
+            for start in range(0, len(ids), self.batch_size):
+                delivered += await self._deliver_batch(ids[start : start + self.batch_size])
         except Exception:
-            # The relay is re-run by cron; one bad round must not kill the caller's task.
             log.exception("outbox relay round failed")
         return delivered
+
+    async def _deliver_batch(self, ids: list[uuid.UUID] | None) -> int:
+        delivered = 0
+        async with self.db.session() as session:
+            stmt = (
+                select(OutboxMessage)
+                .where(OutboxMessage.status == OutboxStatus.PENDING)
+                .order_by(OutboxMessage.next_attempt_at)
+                .limit(self.batch_size)
+                .with_for_update(skip_locked=True)
+            )
+            if ids is not None:
+                stmt = stmt.where(OutboxMessage.id.in_(ids))
+            else:
+                stmt = stmt.where(OutboxMessage.next_attempt_at <= utcnow())
+            for message in (await session.scalars(stmt)).all():
+                try:
+                    error = await self.sender.send(message)
+                except Exception as exc:
+                    # One bad message must not roll back the outcome of the others.
+                    error = f"{type(exc).__name__}: {exc}"[:500]
+                self._record(message, error)
+                delivered += error is None
+        return delivered
+
+    def _record(self, message: OutboxMessage, error: str | None) -> None:
+        message.attempts += 1
+        if error is None:
+            message.status = OutboxStatus.DELIVERED
+            message.delivered_at = utcnow()
+            message.last_error = None
+            return
+        message.last_error = error
+        if message.attempts >= self.max_attempts:
+            message.status = OutboxStatus.DEAD
+            log.error(
+                "outbox message gave up",
+                extra={"target": message.target, "key": message.idempotency_key, "error": error},
+            )
+            return
+        message.next_attempt_at = utcnow() + self.backoff(message.attempts)
+        log.warning(
+            "outbox delivery failed, will retry",
+            extra={"target": message.target, "attempt": message.attempts, "error": error},
+        )
 
 
 async def relay_outbox(ctx: dict[str, Any]) -> int:

@@ -1,0 +1,7 @@
+"""`python -m devstack ...` is the same as the `webrana` console script."""
+
+import sys
+
+from devstack.cli import main
+
+sys.exit(main())

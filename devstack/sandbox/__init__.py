@@ -1,0 +1,1 @@
+"""Local stand-ins for outside systems, speaking their real wire formats."""

@@ -1,0 +1,206 @@
+"""The unit of work: commit on success, roll back on error, after-commit work only after a commit,
+and a request's transaction committed before its response leaves."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+import asyncpg
+import httpx
+import pytest
+from fastapi import FastAPI
+from sqlalchemy import String, event, insert
+from sqlalchemy.orm import Mapped, mapped_column
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from webrana_common.db.base import make_base
+from webrana_common.db.session import Database, SessionDep, after_commit
+from webrana_common.errors import Conflict
+from webrana_common.service import create_service_app
+from webrana_common.settings import ServiceSettings
+from webrana_common.testing.client import running_app
+
+Base = make_base()
+
+
+class Note(Base):
+    __tablename__ = "notes"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    text: Mapped[str] = mapped_column(String(100))
+
+
+@pytest.fixture
+async def database_url(empty_database_url: str) -> str:
+    db = Database(empty_database_url)
+    async with db.engine.begin() as conn:
+        await conn.run_sync(Base.metadata.create_all)
+    await db.dispose()
+    return empty_database_url
+
+
+@pytest.fixture
+async def db(database_url: str) -> AsyncIterator[Database]:
+    database = Database(database_url)
+    yield database
+    await database.dispose()
+
+
+async def stored_notes(database_url: str) -> list[str]:
+    """What another connection sees: only committed rows."""
+    conn = await asyncpg.connect(database_url)
+    try:
+        return [r["text"] for r in await conn.fetch("SELECT text FROM notes ORDER BY text")]
+    finally:
+        await conn.close()
+
+
+async def test_session_commits_when_the_block_succeeds(db: Database, database_url: str) -> None:
+    async with db.session() as session:
+        session.add(Note(text="kept"))
+
+    assert await stored_notes(database_url) == ["kept"]
+
+
+async def test_session_rolls_back_when_the_block_raises(db: Database, database_url: str) -> None:
+    with pytest.raises(RuntimeError):
+        async with db.session() as session:
+            session.add(Note(text="lost"))
+            await session.flush()
+            raise RuntimeError("bug")
+
+    assert await stored_notes(database_url) == []
+
+
+async def test_after_commit_runs_once_the_rows_are_visible(
+    db: Database, database_url: str
+) -> None:
+    seen: list[list[str]] = []
+
+    async def check() -> None:
+        seen.append(await stored_notes(database_url))
+
+    async with db.session() as session:
+        session.add(Note(text="a"))
+        after_commit(session, check)
+        await session.flush()
+    await db.wait_for_background(5)
+
+    assert seen == [["a"]]
+
+
+async def test_after_commit_never_runs_after_a_rollback(db: Database) -> None:
+    calls: list[str] = []
+
+    async def record(name: str) -> None:
+        calls.append(name)
+
+    with pytest.raises(Conflict):
+        async with db.session() as session:
+            after_commit(session, lambda: record("failed unit of work"))
+            raise Conflict("already paid")
+    async with db.session() as session:
+        after_commit(session, lambda: record("explicit rollback"))
+        await session.rollback()
+        after_commit(session, lambda: record("after the rollback"))
+    await db.wait_for_background(5)
+
+    assert calls == ["after the rollback"]
+
+
+async def test_after_commit_follows_savepoints(db: Database) -> None:
+    calls: list[str] = []
+
+    async def record(name: str) -> None:
+        calls.append(name)
+
+    async with db.session() as session:
+        async with session.begin_nested():
+            after_commit(session, lambda: record("released savepoint"))
+        with pytest.raises(Conflict):
+            async with session.begin_nested():
+                after_commit(session, lambda: record("rolled back savepoint"))
+                raise Conflict("duplicate")
+        assert calls == []  # nothing before the real commit
+    await db.wait_for_background(5)
+
+    assert calls == ["released savepoint"]
+
+
+async def test_dispose_waits_for_after_commit_work(db: Database) -> None:
+    finished: list[bool] = []
+
+    async def slow() -> None:
+        async with db.session() as session:
+            await session.execute(insert(Note).values(text="late"))
+        finished.append(True)
+
+    async with db.session() as session:
+        after_commit(session, slow)
+    await db.dispose()
+
+    assert finished == [True]
+
+
+class ResponseStartRecorder:
+    def __init__(self, app: ASGIApp, order: list[str]) -> None:
+        self.app = app
+        self.order = order
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        async def record(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                self.order.append("response")
+            await send(message)
+
+        await self.app(scope, receive, record)
+
+
+@pytest.fixture
+async def app_client(database_url: str) -> AsyncIterator[tuple[httpx.AsyncClient, list[str]]]:
+    order: list[str] = []
+    app: FastAPI = create_service_app(
+        ServiceSettings(environment="test", database_url=database_url),
+        title="db test",
+        description="unit of work",
+    )
+    app.add_middleware(ResponseStartRecorder, order=order)
+
+    @app.post("/notes", status_code=201)
+    async def create_note(body: dict[str, Any], session: SessionDep) -> dict[str, str]:
+        event.listen(session.sync_session, "after_commit", lambda _: order.append("commit"))
+        session.add(Note(text=body["text"]))
+        if body.get("fail"):
+            await session.flush()
+            raise Conflict("note refused")
+        return {"text": body["text"]}
+
+    async with running_app(app) as client:
+        yield client, order
+
+
+async def test_request_session_commits_before_the_response_is_sent(
+    app_client: tuple[httpx.AsyncClient, list[str]], database_url: str
+) -> None:
+    client, order = app_client
+
+    response = await client.post("/notes", json={"text": "hello"})
+
+    assert response.status_code == 201
+    assert order == ["commit", "response"]
+    assert await stored_notes(database_url) == ["hello"]
+
+
+async def test_request_session_rolls_back_when_the_handler_raises(
+    app_client: tuple[httpx.AsyncClient, list[str]], database_url: str
+) -> None:
+    client, order = app_client
+
+    response = await client.post("/notes", json={"text": "refused", "fail": True})
+
+    assert response.status_code == 409
+    assert response.json()["code"] == "conflict"
+    assert order == ["response"]
+    assert await stored_notes(database_url) == []

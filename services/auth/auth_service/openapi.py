@@ -1,0 +1,56 @@
+"""OpenAPI documentation of the problem+json answers each route can give."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+_TITLES = {
+    400: "Bad request",
+    401: "Authentication required",
+    403: "Forbidden",
+    404: "Not found",
+    409: "Conflict",
+    410: "Gone",
+    422: "Request validation failed",
+    429: "Too many requests",
+}
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details; `code` is stable and meant for programs."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    code: str
+    instance: str | None = None
+    request_id: str | None = None
+
+
+def problems(**codes_by_status: str) -> dict[int | str, dict[str, Any]]:
+    """`problems(s401="invalid_credentials", s429="login_locked login_rate_limited")`."""
+    responses: dict[int | str, dict[str, Any]] = {}
+    for key, codes in codes_by_status.items():
+        status = int(key.removeprefix("s"))
+        first = codes.split()[0]
+        responses[status] = {
+            "model": Problem,
+            "description": f"{_TITLES.get(status, 'Error')}: code " + ", ".join(codes.split()),
+            "content": {
+                "application/problem+json": {
+                    "example": {
+                        "type": f"https://docs.webrana.cloud/problems/{first.replace('_', '-')}",
+                        "title": _TITLES.get(status, "Error"),
+                        "status": status,
+                        "detail": "…",
+                        "code": first,
+                    }
+                }
+            },
+        }
+    return responses
