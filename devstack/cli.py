@@ -105,9 +105,11 @@ def build_parser() -> argparse.ArgumentParser:
         description="Create an admin account (auth_service.bootstrap.create_admin). Without "
         "--password, it is asked for at a terminal, else read from the first line of stdin.",
     )
-    admin.add_argument("--email", required=True)
+    admin.add_argument(
+        "--email", required=True, help="the admin's email; an existing account is promoted"
+    )
     admin.add_argument("--password", help="better left out: shells keep a history")
-    admin.add_argument("--full-name", required=True)
+    admin.add_argument("--full-name", required=True, help="shown in the admin UI and audit log")
     return parser
 
 

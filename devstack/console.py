@@ -14,7 +14,9 @@ from typing import TextIO
 _PALETTE = ("36", "32", "35", "33", "34", "96", "92", "95", "93", "94")
 _LEVEL_COLOURS = {"warning": "33", "error": "31", "critical": "31;1", "debug": "2"}
 # JSON log fields not worth a column when a person reads the stream.
-_QUIET_FIELDS = {"ts", "service", "logger", "level", "message", "exc_info", "color_message"}
+_QUIET_FIELDS = {
+    "ts", "service", "logger", "level", "message", "exc_info", "color_message", "asctime",
+}  # fmt: skip
 
 
 def _wants_colour(stream: TextIO) -> bool:

@@ -49,7 +49,10 @@ def run_create_admin(
 
     try:
         result = asyncio.run(main())
-    except AppError as exc:  # e.g. the email is taken: a sentence, not a traceback
+    # A refused email or password is a sentence for the person typing, not a traceback.
+    except AppError as exc:
         raise FleetError(f"{exc.code}: {exc.detail}") from exc
-    console.info(f"admin {email} created" + (f": {result}" if result is not None else ""))
+    except ValueError as exc:
+        raise FleetError(str(exc)) from exc
+    console.info(f"admin {email} is ready" + (f" (user id {result})" if result else ""))
     return 0

@@ -181,8 +181,22 @@ async def start_servers(
             servers.redis_url = await to_completion(embedded.start)
         except Exception as exc:
             raise FleetError(f"Redis did not start: {exc} (log: {home.redis}/redis.log)") from exc
+    await _persist_redis(servers.redis_url)
     servers.redis = embedded
     return servers
+
+
+async def _persist_redis(url: str) -> None:
+    """EmbeddedRedis passes `--save "60 1"` as one argument, which redis-server 6.2 reads as
+    "never save": nothing would survive a restart. Set the save points again over the wire;
+    with them set, redis-server also saves when it is stopped."""
+    from redis.asyncio import Redis
+
+    client = Redis.from_url(url)
+    try:
+        await client.config_set("save", "60 1")
+    finally:
+        await client.aclose()
 
 
 async def _connect(server_url: str) -> asyncpg.Connection:

@@ -64,7 +64,18 @@ def supervisor_alive(state: State) -> bool:
     return is_alive(state.get("supervisor"))
 
 
-def kill_leftovers(state: State, console: Console, timeout: float = 5.0) -> None:
+def _redis_servers_in(folder: Path) -> list[psutil.Process]:
+    """redis-server rewrites its command line (to "redis-server 127.0.0.1:3980"), but it runs
+    in its `--dir`: that is how the one of a home is recognised, recorded in a state or not."""
+    found = []
+    for process in psutil.process_iter(["name"]):
+        with contextlib.suppress(psutil.Error):
+            if process.info["name"] == "redis-server" and Path(process.cwd()) == folder:
+                found.append(process)
+    return found
+
+
+def kill_leftovers(state: State, redis_dir: Path, console: Console, timeout: float = 5.0) -> None:
     """Stop what a killed `webrana up` left behind: its children (if the kernel's parent-death
     signal missed any) and embedded Redis. Embedded PostgreSQL is re-attached, not killed."""
     victims: list[tuple[str, psutil.Process, bool]] = []
@@ -72,9 +83,7 @@ def kill_leftovers(state: State, console: Console, timeout: float = 5.0) -> None
         process = _process(entry)
         if process is not None:
             victims.append((entry["name"], process, True))
-    redis = _process(state.get("redis"))
-    if redis is not None:
-        victims.append(("redis", redis, False))
+    victims += [("redis", process, False) for process in _redis_servers_in(redis_dir.resolve())]
     for name, process, group in victims:
         console.info(f"  stopping {name} (pid {process.pid}) left by a previous run")
         with contextlib.suppress(psutil.Error, OSError):

@@ -41,6 +41,13 @@ def run_status(home: Home, console: Console, *, as_json: bool = False) -> int:
                 "the next one cleans up after it)"
             )
         return 1
+    if state.get("phase") == "starting":
+        pid = state["supervisor"]["pid"]
+        if as_json:
+            console.info(json.dumps({"running": True, "healthy": False, **state}, indent=2))
+        else:
+            console.info(f"a fleet is starting from {home.root} (pid {pid}): servers, migrations")
+        return 2
     processes: list[dict[str, Any]] = state.get("processes", [])
     health = asyncio.run(_health(processes))
     for entry, result in zip(processes, health, strict=True):

@@ -103,7 +103,7 @@ class Child:
             try:
                 await asyncio.wait_for(asyncio.shield(self._task), grace)
             except TimeoutError:
-                self.console.warn(f"{self.name} did not stop within {grace:.0f}s; killing it")
+                self.console.warn(f"{self.name} did not stop within {grace:g}s; killing it")
                 self._signal(signal.SIGKILL)
                 await self._task
         self.status = "stopped"

@@ -98,12 +98,11 @@ def _claim_home(home: Home, console: Console) -> None:
         )
     if previous:
         console.info("* cleaning up after a previous `webrana up` that did not stop")
-        kill_leftovers(previous, console)
+        kill_leftovers(previous, home.redis, console)
         home.state_file.unlink(missing_ok=True)
 
 
 async def _up(options: UpOptions, console: Console, stopper: Stopper) -> None:
-    began = time.monotonic()
     home = options.home
     services, warnings = discover_services()
     for warning in warnings:
@@ -111,6 +110,20 @@ async def _up(options: UpOptions, console: Console, stopper: Stopper) -> None:
     if not services:
         raise FleetError("no service found (services/<name>/<name>_service/app.py)")
     _claim_home(home, console)
+    # Written at once: a second `webrana up` on this home, or `webrana status`, must see this
+    # one while it is still migrating.
+    write_state(home.state_file, _starting_state(options))
+    try:
+        await _run(options, services, console, stopper)
+    finally:
+        home.state_file.unlink(missing_ok=True)
+
+
+async def _run(
+    options: UpOptions, services: list[Service], console: Console, stopper: Stopper
+) -> None:
+    began = time.monotonic()
+    home = options.home
     ports = Ports(options.port_offset)
     external_db, external_redis = "DATABASE_URL" in os.environ, "REDIS_URL" in os.environ
     busy = busy_ports(all_ports(ports, services, embedded_redis=not external_redis))
@@ -124,6 +137,7 @@ async def _up(options: UpOptions, console: Console, stopper: Stopper) -> None:
             databases.stop_postgres_at(home.postgres)
             home.wipe()
             home.create()
+            write_state(home.state_file, _starting_state(options))
     credentials = load_or_create(home.secrets_file, SERVICE_PORTS)
 
     async with AsyncExitStack() as stack:
@@ -149,7 +163,6 @@ async def _up(options: UpOptions, console: Console, stopper: Stopper) -> None:
 
         supervisor = Supervisor(plan(services, fleet), console, on_change)
         stopper.supervisor = supervisor
-        stack.callback(home.state_file.unlink, missing_ok=True)
         stack.push_async_callback(_stop_processes, supervisor, console)
         console.info(f"* starting {len(supervisor.children)} processes")
         supervisor.start()
@@ -161,6 +174,16 @@ async def _up(options: UpOptions, console: Console, stopper: Stopper) -> None:
             "shows it"
         )
         await asyncio.Event().wait()  # until a signal cancels this task
+
+
+def _starting_state(options: UpOptions) -> dict[str, object]:
+    return {
+        "supervisor": process_identity(os.getpid()),
+        "phase": "starting",
+        "home": str(options.home.root),
+        "port_offset": options.port_offset,
+        "processes": [],
+    }
 
 
 async def _stop_processes(supervisor: Supervisor, console: Console) -> None:
@@ -175,6 +198,7 @@ def _write_state(
         options.home.state_file,
         {
             "supervisor": process_identity(os.getpid()),
+            "phase": "running",
             "home": str(options.home.root),
             "port_offset": options.port_offset,
             "postgres": {

@@ -8,11 +8,13 @@ import sys
 import time
 from collections.abc import Iterator
 from email.message import EmailMessage
+from pathlib import Path
 
 import aiosmtplib
 import httpx
 import pytest
-from conftest import REPO_ROOT
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 def _free_port() -> int:

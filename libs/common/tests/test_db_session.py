@@ -3,6 +3,7 @@ and a request's transaction committed before its response leaves."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from typing import Any
@@ -14,7 +15,6 @@ from fastapi import FastAPI
 from sqlalchemy import String, event, insert
 from sqlalchemy.orm import Mapped, mapped_column
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
-
 from webrana_common.db.base import make_base
 from webrana_common.db.session import Database, SessionDep, after_commit
 from webrana_common.errors import Conflict
@@ -48,6 +48,12 @@ async def db(database_url: str) -> AsyncIterator[Database]:
     await database.dispose()
 
 
+async def settle(db: Database) -> None:
+    """Wait for the work started after commits (the post-commit delivery), within reason."""
+    async with asyncio.timeout(10):
+        await db.wait_for_background()
+
+
 async def stored_notes(database_url: str) -> list[str]:
     """What another connection sees: only committed rows."""
     conn = await asyncpg.connect(database_url)
@@ -74,9 +80,7 @@ async def test_session_rolls_back_when_the_block_raises(db: Database, database_u
     assert await stored_notes(database_url) == []
 
 
-async def test_after_commit_runs_once_the_rows_are_visible(
-    db: Database, database_url: str
-) -> None:
+async def test_after_commit_runs_once_the_rows_are_visible(db: Database, database_url: str) -> None:
     seen: list[list[str]] = []
 
     async def check() -> None:
@@ -86,7 +90,7 @@ async def test_after_commit_runs_once_the_rows_are_visible(
         session.add(Note(text="a"))
         after_commit(session, check)
         await session.flush()
-    await db.wait_for_background(5)
+    await settle(db)
 
     assert seen == [["a"]]
 
@@ -105,7 +109,7 @@ async def test_after_commit_never_runs_after_a_rollback(db: Database) -> None:
         after_commit(session, lambda: record("explicit rollback"))
         await session.rollback()
         after_commit(session, lambda: record("after the rollback"))
-    await db.wait_for_background(5)
+    await settle(db)
 
     assert calls == ["after the rollback"]
 
@@ -124,7 +128,7 @@ async def test_after_commit_follows_savepoints(db: Database) -> None:
                 after_commit(session, lambda: record("rolled back savepoint"))
                 raise Conflict("duplicate")
         assert calls == []  # nothing before the real commit
-    await db.wait_for_background(5)
+    await settle(db)
 
     assert calls == ["released savepoint"]
 
@@ -204,3 +208,18 @@ async def test_request_session_rolls_back_when_the_handler_raises(
     assert response.json()["code"] == "conflict"
     assert order == ["response"]
     assert await stored_notes(database_url) == []
+
+
+async def test_after_commit_is_forgotten_when_the_session_closes_uncommitted(db: Database) -> None:
+    calls: list[str] = []
+
+    async def record() -> None:
+        calls.append("called")
+
+    session = db.sessionmaker()
+    after_commit(session, record)
+    await session.close()
+    await session.commit()  # a reused session commits a new, empty transaction
+    await settle(db)
+
+    assert calls == []

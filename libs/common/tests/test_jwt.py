@@ -390,3 +390,14 @@ async def test_keys_unavailable_when_auth_never_answered(
         await verifier.verify(key.sign(claims()))
     with pytest.raises(TokenInvalid, match="signing keys are unavailable"):
         await verifier.verify(key.sign(claims()))
+
+
+async def test_first_token_right_after_boot_fetches_the_keys(
+    verifier: JWKSVerifier, jwks: JwksEndpoint, clock: FakeClock, key: SigningKey
+) -> None:
+    clock.now = 3.0  # the monotonic clock counts from boot: smaller than any cache age
+
+    claims_ = await verifier.verify(key.sign(claims(role="admin")))
+
+    assert claims_.role == "admin"
+    assert jwks.fetches == 1

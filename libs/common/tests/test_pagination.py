@@ -110,7 +110,7 @@ async def walk(engine: AsyncEngine, limit: int) -> list[list[int]]:
     pages: list[list[int]] = []
     cursor: str | None = None
     async with engine.connect() as conn:
-        while True:
+        for _ in range(100):  # a cursor that does not advance must fail, not hang
             stmt = paginate_newest_first(
                 select(events), events.c.created_at, events.c.id, cursor, limit
             )
@@ -119,6 +119,7 @@ async def walk(engine: AsyncEngine, limit: int) -> list[list[int]]:
             pages.append([row.seq for row in page])
             if cursor is None:
                 return pages
+    raise AssertionError(f"pagination did not end: {pages[:3]}...")
 
 
 async def test_walking_all_pages_returns_every_row_once_in_order(engine: AsyncEngine) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import gzip
-import json
 import zlib
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
@@ -15,15 +14,15 @@ import pytest
 import sentry_sdk
 from fastapi import Request
 from pydantic import BaseModel
-
-from devstack.sandbox.sentry import create_app as create_sentry_sandbox
-from devstack.sandbox.sentry import parse_envelope
 from webrana_common.errors import NotFound, ServiceUnavailable
 from webrana_common.sentry import before_send, scrub_text
 from webrana_common.service import create_service_app
 from webrana_common.settings import ServiceSettings
 from webrana_common.testing.client import running_app
 from webrana_common.testing.live_server import LiveServer
+
+from devstack.sandbox.sentry import create_app as create_sentry_sandbox
+from devstack.sandbox.sentry import parse_envelope
 
 JWT = (
     "eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9"
@@ -46,7 +45,11 @@ class Login(BaseModel):
     token: str
 
 
-LOGIN = {"email": "someone@example.com", "password": SECRETS["password"], "token": SECRETS["body token"]}
+LOGIN = {
+    "email": "someone@example.com",
+    "password": SECRETS["password"],
+    "token": SECRETS["body token"],
+}
 
 
 @pytest.fixture(scope="module")
@@ -149,8 +152,12 @@ async def test_expected_client_error_is_not_reported(
     assert (await client.post("/explode", json=LOGIN)).status_code == 500
 
     envelopes = await wait_for_events(sandbox_url, 1)
-    reported = [i["payload"]["exception"]["values"][-1]["type"] for e in envelopes
-                for i in e["items"] if i["type"] == "event"]
+    reported = [
+        i["payload"]["exception"]["values"][-1]["type"]
+        for e in envelopes
+        for i in e["items"]
+        if i["type"] == "event"
+    ]
     assert reported == ["RuntimeError"]
 
 

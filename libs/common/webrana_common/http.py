@@ -81,6 +81,7 @@ def internal_client(
     return httpx.AsyncClient(
         base_url=base_url,
         headers=headers,
+        timeout=httpx.Timeout(timeout, connect=min(timeout, 3.0)),
         transport=RetryingTransport(transport, attempts=attempts),
         event_hooks={"request": [_add_request_id]},
         **kwargs,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import sentry_sdk
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -66,6 +67,9 @@ def _location(loc: tuple[Any, ...] | list[Any]) -> str:
 async def _app_error(request: Request, exc: AppError) -> JSONResponse:
     if exc.status >= 500:
         log.error("request failed: %s", exc.detail)
+        # Reported here: Sentry's own hook on exception handlers is installed when the app's
+        # middleware stack is built, which happens before the lifespan initialises Sentry.
+        sentry_sdk.capture_exception(exc)
     return problem_response(
         exc.status,
         exc.code,

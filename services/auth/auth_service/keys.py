@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import functools
 import hashlib
 import json
 import logging
@@ -47,14 +48,20 @@ class SigningKey:
     private_pem: str | None = field(default=None, repr=False)
 
 
+@functools.lru_cache(maxsize=32)
+def _load_private(pem: str) -> rsa.RSAPrivateKey:
+    # Loading checks the key's consistency, which costs tens of milliseconds: once per process.
+    private = serialization.load_pem_private_key(pem.encode(), password=None)
+    if not isinstance(private, rsa.RSAPrivateKey):
+        raise ValueError("signing keys must be RSA")
+    return private
+
+
 def key_from_pem(pem: str) -> SigningKey:
     data = pem.encode()
     private_pem = None
     if "PRIVATE KEY" in pem:
-        private = serialization.load_pem_private_key(data, password=None)
-        if not isinstance(private, rsa.RSAPrivateKey):
-            raise ValueError("signing keys must be RSA")
-        public = private.public_key()
+        public = _load_private(pem).public_key()
         private_pem = pem
     else:
         loaded = serialization.load_pem_public_key(data)
@@ -93,8 +100,8 @@ class KeyRing:
             raise ValueError("the current signing key needs its private half")
         self.current = current
         self.previous = [k for k in previous or [] if k.kid != current.kid]
-        # Parsed once: constructing the key for every token would cost more than signing.
-        self._signer = jwk.construct(current.private_pem, algorithm="RS256")
+        # Built once from the parsed key: constructing it per token would cost more than signing.
+        self._signer = jwk.construct(_load_private(current.private_pem), algorithm="RS256")
 
     def jwks(self) -> dict[str, Any]:
         return {"keys": [self.current.public_jwk, *(k.public_jwk for k in self.previous)]}

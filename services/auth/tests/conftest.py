@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import sys
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +13,10 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from sqlalchemy import select
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
 
 # Test helpers live next to this file under a fleet-unique module name (tests are collected
 # with --import-mode=importlib, so the folder is not on sys.path by itself).
@@ -29,6 +33,7 @@ from webrana_common.db.base import utcnow
 from webrana_common.db.session import Database
 from webrana_common.outbox.models import OutboxMessage
 from webrana_common.testing.client import running_app
+from webrana_common.testing.live_server import LiveServer
 
 # Cheap argon2 for speed; tests/passwords/test_hashing.py proves the production parameters.
 CHEAP_ARGON2 = {"argon2_time_cost": 1, "argon2_memory_cost_kib": 1024, "argon2_parallelism": 1}
@@ -48,6 +53,32 @@ def keys_dir(tmp_path: Path, signing_pem: str) -> Path:
     return directory
 
 
+class NotificationSink:
+    """Stand-in for the notification service's `/internal/notifications/send`: answers 202 and
+    records what arrived, so outbox deliveries complete (and can be asserted) in milliseconds."""
+
+    def __init__(self) -> None:
+        self.received: list[tuple[dict[str, str], dict[str, Any]]] = []
+
+        async def send(request: Request) -> JSONResponse:
+            self.received.append((dict(request.headers), await request.json()))
+            return JSONResponse({"accepted": True}, status_code=202)
+
+        app = Starlette(routes=[Route("/internal/notifications/send", send, methods=["POST"])])
+        self.server = LiveServer(app)
+
+    @property
+    def url(self) -> str:
+        return self.server.url
+
+
+@pytest.fixture(scope="session")
+def notification_sink() -> Iterator[NotificationSink]:
+    sink = NotificationSink()
+    with sink.server:
+        yield sink
+
+
 @pytest.fixture
 async def database_url(database_factory: Any) -> AsyncIterator[str]:
     url = await database_factory.create("auth")
@@ -57,7 +88,7 @@ async def database_url(database_factory: Any) -> AsyncIterator[str]:
 
 @pytest.fixture
 def make_settings(
-    database_url: str, redis_url: str, keys_dir: Path
+    database_url: str, redis_url: str, keys_dir: Path, notification_sink: NotificationSink
 ) -> Callable[..., AuthSettings]:
     def make(**overrides: Any) -> AuthSettings:
         values: dict[str, Any] = {
@@ -66,8 +97,7 @@ def make_settings(
             "environment": "test",
             "jwt_keys_dir": keys_dir,
             "internal_api_keys": f"notification:{API_KEY}",
-            # Nothing listens there: deliveries fail fast and the rows stay for the assertions.
-            "notification_url": "http://127.0.0.1:9",
+            "notification_url": notification_sink.url,
             "public_base_url": "https://app.webrana.test",
             **CHEAP_ARGON2,
         }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -85,6 +86,13 @@ def _rolled_back(session: Session) -> None:
         session.info[_PENDING] = [[]]
 
 
+@event.listens_for(UnitOfWorkSession, "after_transaction_end")
+def _transaction_ended(session: Session, transaction: SessionTransaction) -> None:
+    # A transaction closed without commit or rollback (`session.close()`) commits nothing.
+    if transaction.parent is None:
+        session.info[_PENDING] = [[]]
+
+
 _orphans: set[asyncio.Task[Any]] = set()
 
 
@@ -133,11 +141,12 @@ class Database:
     def run_in_background(self, callback: AfterCommit) -> None:
         _spawn(callback, self._background)
 
-    async def wait_for_background(self, timeout: float | None = None) -> None:
-        """Wait for the after-commit work started so far (tests, shutdown)."""
+    async def wait_for_background(self) -> None:
+        """Wait for the after-commit work started so far (tests, shutdown); cancelling the wait
+        leaves that work running."""
         pending = set(self._background)
         if pending:
-            await asyncio.wait(pending, timeout=timeout)
+            await asyncio.wait(pending)
 
     async def ping(self) -> None:
         async with self.engine.connect() as conn:
@@ -146,7 +155,9 @@ class Database:
     async def dispose(self) -> None:
         # Let after-commit deliveries finish rather than cut them off mid-send; whatever is
         # still running after that is left to the outbox relay's next round.
-        await self.wait_for_background(SHUTDOWN_WAIT_SECONDS)
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(SHUTDOWN_WAIT_SECONDS):
+                await self.wait_for_background()
         await self.engine.dispose()
 
 

@@ -35,14 +35,16 @@ class LiveServer:
         self.port = sock.getsockname()[1]
         config = uvicorn.Config(
             self.app,
-            log_level="warning",
+            log_config=None,  # leave the process's logging as the test set it up
             access_log=False,
-            lifespan="on",
+            lifespan="auto",
             timeout_graceful_shutdown=1,
         )
         server = uvicorn.Server(config)
         thread = threading.Thread(
-            target=server.run, kwargs={"sockets": [sock]}, name=f"live-server-{self.port}",
+            target=server.run,
+            kwargs={"sockets": [sock]},
+            name=f"live-server-{self.port}",
             daemon=True,
         )
         thread.start()

@@ -57,7 +57,7 @@ Email = Annotated[
 ]
 Phone = Annotated[
     str,
-    Field(min_length=6, max_length=32, examples=["0812-3456-7890"],
+    Field(min_length=1, max_length=32, examples=["0812-3456-7890"],
           description="Indonesian number in any usual spelling; stored and returned as E.164"),
     AfterValidator(to_e164),
 ]

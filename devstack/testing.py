@@ -1,8 +1,10 @@
-"""Fleets started the way a developer starts one (`webrana up`, a real process), each in a home
-of its own and with every port shifted, so they run beside a developer's fleet."""
+"""A fleet for fleet-level test suites (tests/e2e, tests/security, tests/perf): started the way a
+developer starts one (`webrana up`, a real process), in a home of its own and with every port
+shifted, so it runs beside a developer's fleet."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import random
@@ -13,25 +15,26 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import psutil
-import pytest
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+from devstack.fleet import REDIS_PORT, SANDBOX_PORTS, SERVICE_PORTS
+from devstack.home import REPO_ROOT
+
 START_TIMEOUT = 60.0
 STOP_TIMEOUT = 30.0
 
 
 def free_offset() -> int:
-    """An offset whose ports (3000-3992 shifted) are all free, below the ephemeral range."""
+    """A random offset whose ports are all free, kept below Linux's ephemeral range (32768+)
+    where outgoing connections could take one of them meanwhile."""
+    base_ports = [*SERVICE_PORTS.values(), *SANDBOX_PORTS.values(), REDIS_PORT]
     for _ in range(20):
         offset = random.randrange(10_000, 27_000, 10)
-        ports = [*range(3000 + offset, 3008 + offset), *range(3980 + offset, 3993 + offset)]
-        if all(_port_free(p) for p in ports):
+        if all(_port_free(port + offset) for port in base_ports):
             return offset
     raise RuntimeError("no free port range found")
 
@@ -46,11 +49,9 @@ def _port_free(port: int) -> bool:
     return True
 
 
-def http() -> httpx.Client:
-    return httpx.Client(timeout=5, trust_env=False)
-
-
 class Fleet:
+    """`webrana up` in `home` with every port shifted by `offset`; its output is collected."""
+
     def __init__(self, home: Path, offset: int) -> None:
         self.home = home
         self.offset = offset
@@ -62,8 +63,12 @@ class Fleet:
         env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
         return env | {"WEBRANA_HOME": str(self.home), "NO_COLOR": "1"}
 
+    @staticmethod
+    def http() -> httpx.Client:
+        return httpx.Client(timeout=5, trust_env=False)
+
     def webrana(self, *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
+        return subprocess.run(  # noqa: S603 - our own interpreter and arguments
             [sys.executable, "-m", "devstack", *args],
             env=self.env(),
             cwd=REPO_ROOT,
@@ -73,16 +78,18 @@ class Fleet:
         )
 
     def start(self, *args: str) -> None:
+        """Start `webrana up` and return once it printed its summary table."""
         assert self.process is None or self.process.poll() is not None
         self.lines = []
-        self.process = subprocess.Popen(
+        self.process = subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
             [sys.executable, "-m", "devstack", "up", "--port-offset", str(self.offset), *args],
             env=self.env(),
             cwd=REPO_ROOT,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
-            # Its own group, as a terminal would not give it: signals here go to it alone.
+            # Its own session, so that a signal sent here reaches it alone (a terminal's Ctrl-C
+            # would reach its whole group) and pytest's own signals never reach it.
             start_new_session=True,
         )
         threading.Thread(target=self._read, args=(self.process,), daemon=True).start()
@@ -119,6 +126,12 @@ class Fleet:
     def state(self) -> dict[str, Any]:
         return json.loads((self.home / "state.json").read_text())
 
+    def redis_url(self, db: int) -> str:
+        return self.state()["redis"]["url"].rsplit("/", 1)[0] + f"/{db}"
+
+    def database_url(self, service: str) -> str:
+        return str(self.state()["postgres"]["databases"][service])
+
     def child(self, name: str) -> dict[str, Any]:
         return next(p for p in self.state()["processes"] if p["name"] == name)
 
@@ -145,6 +158,16 @@ class Fleet:
         self.process.send_signal(sig)
         return self.process.wait(STOP_TIMEOUT)
 
+    def kill(self) -> None:
+        """For a test that failed half way: no process of this fleet may outlive the suite."""
+        victims = self.processes() if (self.home / "state.json").exists() else []
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+        for process in victims:
+            with contextlib.suppress(psutil.Error):
+                process.kill()
+
 
 def processes_naming(path: Path) -> list[psutil.Process]:
     found = []
@@ -164,16 +187,3 @@ def still_running(processes: list[psutil.Process]) -> list[str]:
         except psutil.NoSuchProcess:
             pass
     return alive
-
-
-@pytest.fixture(scope="module")
-def fleet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Fleet]:
-    fleet = Fleet(tmp_path_factory.mktemp("fleet") / "home", free_offset())
-    fleet.start()
-    try:
-        yield fleet
-    finally:
-        if fleet.process is not None and fleet.process.poll() is None:
-            fleet.process.kill()  # the tests stop it properly; this is for a failed one
-            for process in fleet.processes():
-                process.kill()

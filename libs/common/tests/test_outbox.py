@@ -1,0 +1,312 @@
+"""The outbox, proven against real PostgreSQL and a real receiving HTTP server: nothing is sent
+for a rolled-back transaction, nothing committed is lost, and each message is processed once."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from collections import Counter
+from collections.abc import AsyncIterator, Callable, Iterator
+from datetime import timedelta
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy import func, select
+from webrana_common.db.base import utcnow
+from webrana_common.db.session import Database
+from webrana_common.outbox import OutboxMessage, OutboxRelay, OutboxSender, OutboxStatus, add
+from webrana_common.testing.live_server import LiveServer
+
+TARGET = "notification:/internal/events"
+
+
+class Receiver:
+    """A receiving service: counts every call, acts once per `Idempotency-Key` (as ours must),
+    and can be told to fail or to be slow."""
+
+    def __init__(self) -> None:
+        self.calls: Counter[str] = Counter()
+        self.processed: dict[str, Any] = {}
+        self.failures_left = 0
+        self.delay = 0.0
+        self._lock = threading.Lock()
+        self.app = FastAPI()
+        self.app.post("/internal/events")(self.receive)
+
+    async def receive(self, request: Request) -> JSONResponse:
+        key = request.headers["idempotency-key"]
+        with self._lock:
+            self.calls[key] += 1
+            fail = self.failures_left > 0
+            self.failures_left -= fail
+        if fail:
+            return JSONResponse({"detail": "try again"}, status_code=500)
+        await asyncio.sleep(self.delay)
+        with self._lock:
+            duplicate = key in self.processed
+            self.processed.setdefault(key, await request.json())
+        return JSONResponse({"duplicate": duplicate})
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    receiver = Receiver()
+    server = LiveServer(receiver.app).start()
+    receiver.server = server  # type: ignore[attr-defined]
+    yield receiver
+    server.stop()
+
+
+@pytest.fixture
+async def database_url(empty_database_url: str) -> str:
+    db = Database(empty_database_url)
+    async with db.engine.begin() as conn:
+        await conn.run_sync(OutboxMessage.metadata.create_all)
+    await db.dispose()
+    return empty_database_url
+
+
+@pytest.fixture
+async def db(database_url: str) -> AsyncIterator[Database]:
+    database = Database(database_url)
+    yield database
+    await database.dispose()
+
+
+@pytest.fixture
+async def http() -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(timeout=5) as client:
+        yield client
+
+
+@pytest.fixture
+def make_relay(receiver: Receiver, http: httpx.AsyncClient) -> Callable[..., OutboxRelay]:
+    def make(db: Database, **options: Any) -> OutboxRelay:
+        options.setdefault("base_delay_seconds", 0.05)
+        url = receiver.server.url  # type: ignore[attr-defined]
+        return OutboxRelay(db, OutboxSender(http, {"notification": url}), **options)
+
+    return make
+
+
+async def settle(db: Database) -> None:
+    """Wait for the work started after commits (the post-commit delivery), within reason."""
+    async with asyncio.timeout(10):
+        await db.wait_for_background()
+
+
+async def add_messages(db: Database, keys: list[str]) -> None:
+    async with db.session() as session:
+        for key in keys:
+            await add(session, TARGET, {"key": key}, idempotency_key=key)
+
+
+async def messages(db: Database) -> dict[str, OutboxMessage]:
+    async with db.session() as session:
+        rows = await session.scalars(select(OutboxMessage))
+        return {m.idempotency_key: m for m in rows}
+
+
+async def wait_until_due(message: OutboxMessage, timeout: float = 5.0) -> None:
+    wait = (message.next_attempt_at - utcnow()).total_seconds()
+    assert wait < timeout
+    await asyncio.sleep(max(0.0, wait) + 0.005)
+
+
+async def relay_until_done(relay: OutboxRelay, db: Database, timeout: float = 15.0) -> None:
+    """Run relay rounds (as the cron would, only faster) until nothing is pending."""
+    deadline = time.monotonic() + timeout
+    while any(m.status == OutboxStatus.PENDING for m in (await messages(db)).values()):
+        assert time.monotonic() < deadline, "messages still pending"
+        await relay.deliver()
+        await asyncio.sleep(0.01)
+
+
+async def test_message_added_in_a_rolled_back_transaction_is_neither_stored_nor_sent(
+    db: Database, receiver: Receiver, make_relay: Callable[..., OutboxRelay]
+) -> None:
+    db.outbox_relay = make_relay(db)
+
+    with pytest.raises(RuntimeError):
+        async with db.session() as session:
+            await add(session, TARGET, {"invoice": 1}, idempotency_key="invoice-1-paid")
+            raise RuntimeError("the payment failed to save")
+    await settle(db)
+    await db.outbox_relay.deliver()
+
+    assert await messages(db) == {}
+    assert receiver.calls == {}
+
+
+async def test_message_is_delivered_right_after_commit(
+    db: Database, receiver: Receiver, make_relay: Callable[..., OutboxRelay]
+) -> None:
+    db.outbox_relay = make_relay(db)
+
+    async with db.session() as session:
+        await add(session, TARGET, {"invoice": 1}, idempotency_key="invoice-1-paid")
+        assert receiver.calls == {}  # not before the commit
+    await settle(db)  # the post-commit task; no relay round is run
+
+    assert receiver.processed == {"invoice-1-paid": {"invoice": 1}}
+    message = (await messages(db))["invoice-1-paid"]
+    assert (message.status, message.attempts) == (OutboxStatus.DELIVERED, 1)
+    assert message.delivered_at is not None
+
+
+async def test_failed_deliveries_are_retried_with_growing_backoff_until_acknowledged(
+    db: Database, receiver: Receiver, make_relay: Callable[..., OutboxRelay]
+) -> None:
+    base = 0.1
+    db.outbox_relay = relay = make_relay(db, base_delay_seconds=base)
+    receiver.failures_left = 3
+
+    started = utcnow()
+    await add_messages(db, ["order-9-created"])
+    await settle(db)
+    delays: list[float] = []
+    message = (await messages(db))["order-9-created"]
+    while message.status == OutboxStatus.PENDING:
+        delays.append((message.next_attempt_at - started).total_seconds())
+        await wait_until_due(message)
+        started = utcnow()
+        await relay.deliver()
+        message = (await messages(db))["order-9-created"]
+
+    # Attempt n waits base * 2^(n-1), give or take 20% jitter (and the time a round takes).
+    assert len(delays) == 3
+    for n, delay in enumerate(delays, start=1):
+        expected = base * 2 ** (n - 1)
+        assert 0.8 * expected <= delay <= 1.2 * expected + 0.5, delays
+    assert (message.status, message.attempts, message.last_error) == (
+        OutboxStatus.DELIVERED,
+        4,
+        None,
+    )
+    assert receiver.calls == {"order-9-created": 4}
+    assert list(receiver.processed) == ["order-9-created"]
+
+
+async def test_messages_sent_while_the_receiver_is_down_arrive_once_it_is_back(
+    db: Database, receiver: Receiver, make_relay: Callable[..., OutboxRelay]
+) -> None:
+    db.outbox_relay = relay = make_relay(db)
+    receiver.server.stop()  # type: ignore[attr-defined]
+    keys = [f"user-{n}-registered" for n in range(5)]
+
+    await add_messages(db, keys)
+    await settle(db)
+    await asyncio.sleep(0.1)
+    await relay.deliver()
+    down = await messages(db)
+    receiver.server.start()  # type: ignore[attr-defined]
+    await relay_until_done(relay, db)
+
+    assert {m.status for m in down.values()} == {OutboxStatus.PENDING}
+    assert all(m.attempts >= 1 and "ConnectError" in (m.last_error or "") for m in down.values())
+    assert {m.status for m in (await messages(db)).values()} == {OutboxStatus.DELIVERED}
+    assert sorted(receiver.processed) == sorted(keys)
+    assert receiver.calls == dict.fromkeys(keys, 1)
+
+
+@pytest.mark.parametrize("engines", ["one engine", "two engines"])
+async def test_concurrent_relays_never_send_a_message_twice(
+    engines: str,
+    db: Database,
+    database_url: str,
+    receiver: Receiver,
+    make_relay: Callable[..., OutboxRelay],
+) -> None:
+    receiver.delay = 0.01  # a slow receiver widens the window for a double send
+    keys = [f"instance-{n}-ready" for n in range(40)]
+    await add_messages(db, keys)  # no relay attached: nothing is sent after commit
+    other_db = db if engines == "one engine" else Database(database_url)
+    relays = [make_relay(db, batch_size=7), make_relay(other_db, batch_size=7)]
+    try:
+        while any(m.status == OutboxStatus.PENDING for m in (await messages(db)).values()):
+            await asyncio.gather(*(relay.deliver() for relay in relays))
+    finally:
+        if other_db is not db:
+            await other_db.dispose()
+
+    assert receiver.calls == dict.fromkeys(keys, 1)
+
+
+async def test_delivery_after_commit_and_the_cron_relay_never_send_a_message_twice(
+    db: Database,
+    database_url: str,
+    receiver: Receiver,
+    make_relay: Callable[..., OutboxRelay],
+) -> None:
+    receiver.delay = 0.01
+    db.outbox_relay = make_relay(db)
+    cron = make_relay(Database(database_url))  # the worker process has its own engine
+    keys = [f"payment-{n}-settled" for n in range(20)]
+    stop = asyncio.Event()
+
+    async def cron_loop() -> None:
+        while not stop.is_set():
+            await cron.deliver()
+
+    loop = asyncio.create_task(cron_loop())
+    try:
+        for key in keys:
+            await add_messages(db, [key])
+        await settle(db)
+        await relay_until_done(cron, db)
+    finally:
+        stop.set()
+        await loop
+        await cron.db.dispose()
+
+    assert receiver.calls == dict.fromkeys(keys, 1)
+
+
+async def test_same_idempotency_key_is_stored_once(
+    db: Database, receiver: Receiver, make_relay: Callable[..., OutboxRelay]
+) -> None:
+    db.outbox_relay = make_relay(db)
+
+    async with db.session() as session:
+        first = await add(session, TARGET, {"n": 1}, idempotency_key="invoice-7-paid")
+        again = await add(session, TARGET, {"n": 2}, idempotency_key="invoice-7-paid")
+    async with db.session() as session:
+        later = await add(session, TARGET, {"n": 3}, idempotency_key="invoice-7-paid")
+    await settle(db)
+
+    assert (first, again, later) == (True, False, False)
+    async with db.session() as session:
+        assert await session.scalar(select(func.count()).select_from(OutboxMessage)) == 1
+    assert receiver.processed == {"invoice-7-paid": {"n": 1}}
+    assert receiver.calls == {"invoice-7-paid": 1}
+
+
+async def test_message_is_dead_after_max_attempts_and_no_longer_sent(
+    db: Database, receiver: Receiver, make_relay: Callable[..., OutboxRelay]
+) -> None:
+    relay = make_relay(db, base_delay_seconds=0.01, max_attempts=3)
+    receiver.failures_left = 1000
+    await add_messages(db, ["order-3-cancelled"])
+
+    await relay_until_done(relay, db)
+    await relay.deliver()
+
+    message = (await messages(db))["order-3-cancelled"]
+    assert (message.status, message.attempts) == (OutboxStatus.DEAD, 3)
+    assert message.last_error is not None and message.last_error.startswith("HTTP 500")
+    assert receiver.calls == {"order-3-cancelled": 3}
+    assert receiver.processed == {}
+
+
+def test_backoff_doubles_up_to_the_cap() -> None:
+    relay = OutboxRelay(None, None, base_delay_seconds=1, max_delay_seconds=60)  # type: ignore[arg-type]
+
+    delays = [relay.backoff(n) for n in (1, 2, 3, 10)]
+
+    bounds = [(0.8, 1.2), (1.6, 2.4), (3.2, 4.8), (48, 72)]
+    for delay, (low, high) in zip(delays, bounds, strict=True):
+        assert timedelta(seconds=low) <= delay <= timedelta(seconds=high)
