@@ -8,7 +8,9 @@ import contextlib
 import json
 import os
 import signal
+import subprocess
 import sys
+import time
 import warnings
 from collections.abc import Callable, Sequence
 from contextlib import AsyncExitStack
@@ -76,10 +78,39 @@ class PersistentPostgres(EmbeddedPostgres):
 
     def start(self) -> str:
         import pgserver
+        from pgserver.postgres_server import PostgresServer
 
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        self._server = pgserver.get_server(self.data_dir, cleanup_mode="stop")
-        return self.url
+        for attempt in range(3):
+            try:
+                self._server = pgserver.get_server(self.data_dir, cleanup_mode="stop")
+                return self.url
+            except subprocess.TimeoutExpired:
+                # pgserver gives `pg_ctl start` 10 s; on a loaded machine (a CI runner, tests
+                # in parallel) PostgreSQL needs longer, and goes on starting once pg_ctl is
+                # abandoned. Drop pgserver's half-made handle, wait, and attach to it.
+                PostgresServer._instances.pop(self.data_dir.resolve(), None)
+                if attempt == 2 or not _wait_until_accepting(self.data_dir, 30):
+                    raise
+        raise AssertionError("unreachable")
+
+
+def _wait_until_accepting(pgdata: Path, seconds: float) -> bool:
+    """Whether postmaster.pid reaches "ready" (its last line) within `seconds`."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        with contextlib.suppress(OSError):
+            lines = (pgdata / "postmaster.pid").read_text().splitlines()
+            if len(lines) >= 8 and lines[7].strip() == "ready":
+                return True
+        time.sleep(0.2)
+    return False
+
+
+def postgres_log_tail(pgdata: Path, lines: int = 15) -> str:
+    with contextlib.suppress(OSError):
+        return "\n".join((pgdata / "log").read_text(errors="replace").splitlines()[-lines:])
+    return ""
 
 
 @dataclass
@@ -164,7 +195,8 @@ async def start_servers(
                 url = await to_completion(postgres.start)
             except Exception as exc:
                 raise FleetError(
-                    f"PostgreSQL did not start: {exc} (log: {home.postgres}/log)"
+                    f"PostgreSQL did not start: {exc}\nlast lines of {home.postgres}/log:\n"
+                    + postgres_log_tail(home.postgres)
                 ) from exc
         servers = DataServers(postgres_url=url, redis_url=None, postgres=postgres)
     if not redis:

@@ -21,7 +21,9 @@ def main() -> int:
     parser.add_argument("--smoke", action="store_true", help="short run, for CI")
     parser.add_argument("names", nargs="*", help="only these benchmarks (e.g. login)")
     args = parser.parse_args()
-    names = sorted(m.name for m in pkgutil.iter_modules(perf.__path__) if m.name.startswith("bench_"))
+    names = sorted(
+        m.name for m in pkgutil.iter_modules(perf.__path__) if m.name.startswith("bench_")
+    )
     if args.names:
         names = [n for n in names if n.removeprefix("bench_") in args.names]
     if not names:
@@ -29,7 +31,9 @@ def main() -> int:
         return 2
     for name in names:
         module = importlib.import_module(f"tests.perf.{name}")
-        print(f"== {name.removeprefix('bench_')} ({'smoke' if args.smoke else 'full'}) ==", flush=True)
+        print(
+            f"== {name.removeprefix('bench_')} ({'smoke' if args.smoke else 'full'}) ==", flush=True
+        )
         start = time.perf_counter()
         asyncio.run(module.main(args.smoke))
         print(f"   ({time.perf_counter() - start:.1f} s)", flush=True)

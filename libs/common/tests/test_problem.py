@@ -6,11 +6,11 @@ from collections.abc import AsyncIterator, Callable
 
 import httpx
 import pytest
-from asgi_lifespan import LifespanManager
 from fastapi import FastAPI, HTTPException
 from pydantic import BaseModel, Field
 from webrana_common.errors import NotFound, TooManyRequests, UpstreamError
 from webrana_common.problem import PROBLEM_JSON
+from webrana_common.testing.client import running_app
 
 
 class InvoiceNotFound(NotFound):
@@ -52,11 +52,9 @@ async def client(make_app: Callable[..., FastAPI]) -> AsyncIterator[httpx.AsyncC
     async def boom() -> None:
         raise RuntimeError("secret-ish text")
 
-    async with LifespanManager(app) as manager:
-        # The server keeps the exception (to log it and for Sentry); the client sees a response.
-        transport = httpx.ASGITransport(app=manager.app, raise_app_exceptions=False)
-        async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
-            yield http
+    # The server keeps the exception (to log it and for Sentry); the client sees a response.
+    async with running_app(app, raise_app_exceptions=False) as http:
+        yield http
 
 
 def assert_problem(response: httpx.Response, status: int, code: str) -> dict[str, object]:

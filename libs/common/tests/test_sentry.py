@@ -100,6 +100,10 @@ async def client(sandbox_url: str) -> AsyncIterator[httpx.AsyncClient]:
         raw_body = await request.body()
         raise RuntimeError(f"exploded after reading {len(raw_body)} bytes for {login.email}")
 
+    @app.get("/unavailable")
+    async def unavailable() -> dict[str, str]:
+        raise ServiceUnavailable("the provider is down")
+
     @app.get("/missing")
     async def missing() -> dict[str, str]:
         raise NotFound("no such invoice", code="invoice_not_found")
@@ -159,6 +163,18 @@ async def test_expected_client_error_is_not_reported(
         if i["type"] == "event"
     ]
     assert reported == ["RuntimeError"]
+
+
+async def test_server_error_raised_as_app_error_is_reported(
+    client: httpx.AsyncClient, sandbox_url: str
+) -> None:
+    response = await client.get("/unavailable")
+    assert response.status_code == 503
+
+    [envelope] = await wait_for_events(sandbox_url, 1)
+    [event] = [i["payload"] for i in envelope["items"] if i["type"] == "event"]
+    assert event["exception"]["values"][-1]["type"] == "ServiceUnavailable"
+    assert event["tags"]["request_id"] == response.headers["x-request-id"]
 
 
 def test_before_send_drops_expected_client_errors_and_keeps_server_errors() -> None:

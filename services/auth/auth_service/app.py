@@ -8,6 +8,8 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
 from starlette.responses import JSONResponse
+from webrana_common.auth.jwt import JWKSVerifier
+from webrana_common.service import create_service_app
 
 from auth_service.admin.router import router as admin_router
 from auth_service.audit.router import router as audit_router
@@ -20,8 +22,6 @@ from auth_service.telegram.router import internal_router as telegram_internal_ro
 from auth_service.telegram.router import router as telegram_router
 from auth_service.users.router import internal_router as users_internal_router
 from auth_service.users.router import router as users_router
-from webrana_common.auth.jwt import JWKSVerifier
-from webrana_common.service import create_service_app
 
 TAGS = [
     {"name": "account", "description": "Registration, email verification and the profile"},
@@ -30,8 +30,10 @@ TAGS = [
     {"name": "telegram", "description": "Connecting Telegram for notifications"},
     {"name": "keys", "description": "Public signing keys for verifying access tokens"},
     {"name": "admin", "description": "User administration and the audit trail (admins only)"},
-    {"name": "internal", "description": "Service-to-service only (X-API-Key); never routed by "
-     "the gateway"},
+    {
+        "name": "internal",
+        "description": "Service-to-service only (X-API-Key); never routed by the gateway",
+    },
 ]
 
 
@@ -43,7 +45,9 @@ def create_app(settings: AuthSettings | None = None) -> FastAPI:
         # Key files and the dummy hash take a moment: off the loop, before traffic arrives.
         keys = await asyncio.to_thread(load_keyring, settings)
         app.state.keys = keys
-        app.state.password_hashing = await asyncio.to_thread(PasswordHashing.from_settings, settings)
+        app.state.password_hashing = await asyncio.to_thread(
+            PasswordHashing.from_settings, settings
+        )
         app.state.trusted_proxies = settings.trusted_proxy_networks()
         # auth verifies its own tokens from memory: no HTTP round trip to itself.
         app.state.jwt_verifier = JWKSVerifier(

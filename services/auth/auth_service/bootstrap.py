@@ -6,6 +6,8 @@ from __future__ import annotations
 import uuid
 
 from sqlalchemy.exc import IntegrityError
+from webrana_common.db.base import utcnow
+from webrana_common.db.session import Database
 
 from auth_service.audit import service as audit
 from auth_service.audit.models import AuditAction
@@ -15,8 +17,6 @@ from auth_service.passwords.policy import check_password
 from auth_service.users import repository as users
 from auth_service.users.fields import clean_name, normalize_email
 from auth_service.users.models import User, UserRole, UserStatus
-from webrana_common.db.base import utcnow
-from webrana_common.db.session import Database
 
 
 async def create_admin(database_url: str, email: str, password: str, full_name: str) -> str:
@@ -66,7 +66,11 @@ async def _create_or_promote(database: Database, email: str, password: str, full
             session.add(user)
         if before is None or before != user.snapshot():
             await audit.record(
-                session, AuditAction.ADMIN_BOOTSTRAPPED, actor_id=None, target_user_id=user.id,
-                before=before, after=user.snapshot(),
+                session,
+                AuditAction.ADMIN_BOOTSTRAPPED,
+                actor_id=None,
+                target_user_id=user.id,
+                before=before,
+                after=user.snapshot(),
             )
         return str(user.id)

@@ -20,7 +20,7 @@ class ClientInfo:
 
     @property
     def device(self) -> str | None:
-        """"Chrome 120 on Windows 10"; the raw header when the parser does not know it."""
+        """ "Chrome 120 on Windows 10"; the raw header when the parser does not know it."""
         if not self.user_agent:
             return None
         parsed = parse_user_agent(self.user_agent)
@@ -58,4 +58,6 @@ def client_ip(conn: HTTPConnection, trusted: list[IPNetwork]) -> str | None:
 
 def client_info(conn: HTTPConnection, trusted: list[IPNetwork]) -> ClientInfo:
     agent = conn.headers.get("user-agent")
-    return ClientInfo(ip=client_ip(conn, trusted), user_agent=agent[:MAX_USER_AGENT] if agent else None)
+    return ClientInfo(
+        ip=client_ip(conn, trusted), user_agent=agent[:MAX_USER_AGENT] if agent else None
+    )

@@ -7,13 +7,12 @@ import re
 from pathlib import Path
 
 from pydantic import Field, SecretStr, field_validator, model_validator
-
 from webrana_common.settings import ServiceSettings
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
-# Production cost: one verify takes ~40 ms on the reference machine (see README, "Argon2").
-ARGON2_TIME_COST = 3
+# Production cost: one verify takes ~30-40 ms on the reference machine (see README, "Argon2").
+ARGON2_TIME_COST = 2
 ARGON2_MEMORY_COST_KIB = 19_456
 ARGON2_PARALLELISM = 1
 
@@ -49,8 +48,10 @@ class AuthSettings(ServiceSettings):
     telegram_bot_username: str = "WeBranaCloudBot"
 
     # Peers whose X-Forwarded-For is believed (the gateway); anyone else's header is ignored,
-    # otherwise a client could pick its own IP and walk around the per-IP login limit.
-    trusted_proxies: str = "127.0.0.1/32,::1/128"
+    # otherwise a client could pick its own IP and walk around the per-IP login limit. Private
+    # ranges by default: auth is only reachable through the gateway on the internal network
+    # (compose, k8s); without them every login would count against the gateway's address.
+    trusted_proxies: str = "127.0.0.1/32,::1/128,10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,fc00::/7"
 
     @field_validator("telegram_bot_username")
     @classmethod
@@ -70,7 +71,9 @@ class AuthSettings(ServiceSettings):
     @model_validator(mode="after")
     def _production_needs_a_key(self) -> AuthSettings:
         if self.environment == "production" and self.jwt_private_key is None:
-            raise ValueError("production needs JWT_PRIVATE_KEY (keys are generated only in development)")
+            raise ValueError(
+                "production needs JWT_PRIVATE_KEY (keys are generated only in development)"
+            )
         return self
 
     def trusted_proxy_networks(self) -> list[IPNetwork]:

@@ -30,9 +30,7 @@ log = logging.getLogger("auth.keys")
 
 CURRENT_FILE = "current.pem"
 PREVIOUS_GLOB = "previous-*.pem"
-_PEM_BLOCK = re.compile(
-    r"-----BEGIN ([A-Z ]+)-----.+?-----END \1-----", re.DOTALL
-)
+_PEM_BLOCK = re.compile(r"-----BEGIN ([A-Z ]+)-----.+?-----END \1-----", re.DOTALL)
 
 
 def _b64url_uint(value: int) -> str:

@@ -22,8 +22,7 @@ from starlette.routing import Route
 # with --import-mode=importlib, so the folder is not on sys.path by itself).
 sys.path.insert(0, str(Path(__file__).parent))
 
-from auth_helpers import API_KEY, PASSWORD, SeededUser  # noqa: E402
-
+from auth_helpers import API_KEY, PASSWORD, SeededUser
 from auth_service.app import create_app
 from auth_service.config import AuthSettings
 from auth_service.keys import generate_private_pem

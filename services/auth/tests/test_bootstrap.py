@@ -4,12 +4,11 @@ import uuid
 from typing import Any
 
 import pytest
-from sqlalchemy import select
-
 from auth_service.audit.models import AuditEntry
 from auth_service.bootstrap import create_admin
 from auth_service.errors import WeakPassword
 from auth_service.users.models import User
+from sqlalchemy import select
 from webrana_common.db.session import Database
 
 
@@ -23,17 +22,20 @@ async def test_create_admin_creates_a_verified_admin_who_can_log_in(
 ) -> None:
     monkeypatch.setenv("ARGON2_TIME_COST", "1")
     monkeypatch.setenv("ARGON2_MEMORY_COST_KIB", "1024")
-    user_id = await create_admin(database_url, " Admin@Example.com ", "kopi-tubruk-di-pagi-hari",
-                                 "First Admin")
+    user_id = await create_admin(
+        database_url, " Admin@Example.com ", "kopi-tubruk-di-pagi-hari", "First Admin"
+    )
     [user] = await _users(db)
     assert str(user.id) == user_id and uuid.UUID(user_id)
     assert (user.email, user.role, user.email_verified) == ("admin@example.com", "admin", True)
-    login = await client.post("/api/v1/auth/login",
-                              json={"email": "admin@example.com",
-                                    "password": "kopi-tubruk-di-pagi-hari"})
+    login = await client.post(
+        "/api/v1/auth/login",
+        json={"email": "admin@example.com", "password": "kopi-tubruk-di-pagi-hari"},
+    )
     assert login.status_code == 200
-    listed = await client.get("/api/v1/admin/users",
-                              headers={"Authorization": f"Bearer {login.json()['access_token']}"})
+    listed = await client.get(
+        "/api/v1/admin/users", headers={"Authorization": f"Bearer {login.json()['access_token']}"}
+    )
     assert listed.status_code == 200
 
 

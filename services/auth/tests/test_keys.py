@@ -8,9 +8,6 @@ from typing import Any
 import httpx
 import pytest
 from auth_helpers import assert_problem
-from jose import jwt
-from pydantic import SecretStr
-
 from auth_service.app import create_app
 from auth_service.keys import (
     KeyRing,
@@ -20,6 +17,8 @@ from auth_service.keys import (
     rotate_keys_dir,
     split_pems,
 )
+from jose import jwt
+from pydantic import SecretStr
 from webrana_common.auth.jwt import JWKSVerifier, TokenInvalid
 from webrana_common.testing.client import running_app
 
@@ -68,9 +67,11 @@ async def test_rotation_keeps_old_tokens_valid_until_they_expire(
     old_kid, new_kid = key_from_pem(old_pem).kid, key_from_pem(new_pem).kid
     before = make_settings(jwt_private_key=SecretStr(old_pem))
     async with running_app(create_app(before)) as client:
-        old_token = (await client.post(
-            "/api/v1/auth/login", json={"email": user.email, "password": user.password}
-        )).json()["access_token"]
+        old_token = (
+            await client.post(
+                "/api/v1/auth/login", json={"email": user.email, "password": user.password}
+            )
+        ).json()["access_token"]
 
     rotated = make_settings(
         jwt_private_key=SecretStr(new_pem), jwt_previous_keys=SecretStr(old_pem)
@@ -79,9 +80,11 @@ async def test_rotation_keeps_old_tokens_valid_until_they_expire(
         jwks = (await client.get("/.well-known/jwks.json")).json()
         assert [k["kid"] for k in jwks["keys"]] == [new_kid, old_kid]
         assert (await _me(client, old_token)).status_code == 200
-        new_token = (await client.post(
-            "/api/v1/auth/login", json={"email": user.email, "password": user.password}
-        )).json()["access_token"]
+        new_token = (
+            await client.post(
+                "/api/v1/auth/login", json={"email": user.email, "password": user.password}
+            )
+        ).json()["access_token"]
         assert jwt.get_unverified_header(new_token)["kid"] == new_kid
 
     # Once the old key is dropped (after the access-token lifetime), its tokens are refused.
@@ -100,11 +103,18 @@ async def test_an_expired_token_signed_with_a_previous_key_is_refused(
         jwt_private_key=SecretStr(generate_private_pem()), jwt_previous_keys=SecretStr(signing_pem)
     )
     now = int(time.time())
-    expired = old.sign({
-        "iss": settings.jwt_issuer, "aud": settings.jwt_audience, "sub": str(user.id),
-        "role": "customer", "jti": uuid.uuid4().hex, "iat": now - 1000, "nbf": now - 1000,
-        "exp": now - 60,
-    })
+    expired = old.sign(
+        {
+            "iss": settings.jwt_issuer,
+            "aud": settings.jwt_audience,
+            "sub": str(user.id),
+            "role": "customer",
+            "jti": uuid.uuid4().hex,
+            "iat": now - 1000,
+            "nbf": now - 1000,
+            "exp": now - 60,
+        }
+    )
     async with running_app(create_app(settings)) as client:
         problem = assert_problem(await _me(client, expired), 401, "token_invalid")
     assert "expired" in problem["detail"]
@@ -124,10 +134,17 @@ async def test_development_keys_dir_is_generated_then_rotated(
     ring = load_keyring(settings)
     assert ring.current.kid == new_kid != first.current.kid
     assert [k.kid for k in ring.previous] == [first.current.kid]
-    old_token = first.sign({"sub": "x", "exp": int(time.time()) + 60, "iss": settings.jwt_issuer,
-                            "aud": settings.jwt_audience})
-    verifier = JWKSVerifier(None, issuer=settings.jwt_issuer, audience=settings.jwt_audience,
-                            static_jwks=ring.jwks())
+    old_token = first.sign(
+        {
+            "sub": "x",
+            "exp": int(time.time()) + 60,
+            "iss": settings.jwt_issuer,
+            "aud": settings.jwt_audience,
+        }
+    )
+    verifier = JWKSVerifier(
+        None, issuer=settings.jwt_issuer, audience=settings.jwt_audience, static_jwks=ring.jwks()
+    )
     assert (await verifier.verify(old_token)).sub == "x"
 
 
@@ -136,10 +153,15 @@ async def test_a_token_signed_by_an_unknown_key_is_refused(
 ) -> None:
     user = await make_user()
     stranger = KeyRing(key_from_pem(generate_private_pem()))
-    forged = stranger.sign({
-        "iss": settings.jwt_issuer, "aud": settings.jwt_audience, "sub": str(user.id),
-        "role": "admin", "exp": int(time.time()) + 60,
-    })
+    forged = stranger.sign(
+        {
+            "iss": settings.jwt_issuer,
+            "aud": settings.jwt_audience,
+            "sub": str(user.id),
+            "role": "admin",
+            "exp": int(time.time()) + 60,
+        }
+    )
     assert_problem(await _me(client, forged), 401, "token_invalid")
 
 
@@ -147,7 +169,9 @@ def test_several_pems_fit_one_variable_even_with_escaped_newlines() -> None:
     first, second = generate_private_pem(), generate_private_pem()
     escaped = (first + second).replace("\n", "\\n")
     assert [key_from_pem(p).kid for p in split_pems(escaped)] == [
-        key_from_pem(first).kid, key_from_pem(second).kid]
+        key_from_pem(first).kid,
+        key_from_pem(second).kid,
+    ]
 
 
 def test_previous_keys_may_be_public_only_but_the_current_one_must_be_private() -> None:
@@ -155,9 +179,11 @@ def test_previous_keys_may_be_public_only_but_the_current_one_must_be_private() 
 
     pem = generate_private_pem()
     private = serialization.load_pem_private_key(pem.encode(), password=None)
-    public_pem = private.public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-    ).decode()
+    public_pem = (
+        private.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
     assert key_from_pem(public_pem).kid == key_from_pem(pem).kid
     with pytest.raises(ValueError, match="private"):
         KeyRing(key_from_pem(public_pem))
@@ -169,8 +195,10 @@ async def test_tokens_from_another_issuer_or_audience_are_refused(
     user = await make_user()
     ring = KeyRing(key_from_pem(signing_pem))
     base = {"sub": str(user.id), "role": "customer", "exp": int(time.time()) + 60}
-    for claims in ({**base, "iss": "https://evil", "aud": settings.jwt_audience},
-                   {**base, "iss": settings.jwt_issuer, "aud": "other-api"}):
+    for claims in (
+        {**base, "iss": "https://evil", "aud": settings.jwt_audience},
+        {**base, "iss": settings.jwt_issuer, "aud": "other-api"},
+    ):
         assert_problem(await _me(client, ring.sign(claims)), 401, "token_invalid")
     with pytest.raises(TokenInvalid):
         await JWKSVerifier(None, issuer="x", audience="y", static_jwks=ring.jwks()).verify("e.e.e")

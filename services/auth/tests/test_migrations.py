@@ -4,9 +4,8 @@ from typing import Any
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import text
-
 from auth_service.models import Base, import_all_models
+from sqlalchemy import text
 from webrana_common.db.session import Database
 from webrana_common.outbox.models import OutboxMessage
 
@@ -33,5 +32,11 @@ async def test_hand_written_migrations_build_exactly_the_models_and_the_outbox(
                 text("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
             )
         )
-    assert {"users", "refresh_families", "refresh_tokens", "one_time_tokens", "audit_log",
-            "outbox_messages"} <= tables
+    assert {
+        "users",
+        "refresh_families",
+        "refresh_tokens",
+        "one_time_tokens",
+        "audit_log",
+        "outbox_messages",
+    } <= tables

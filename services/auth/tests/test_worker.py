@@ -4,11 +4,10 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select, update
-
 from auth_service import worker
 from auth_service.one_time_tokens.models import OneTimeToken
 from auth_service.sessions.models import RefreshFamily, RefreshToken
+from sqlalchemy import func, select, update
 from webrana_common.db.base import utcnow
 from webrana_common.db.session import Database
 from webrana_common.outbox.models import OutboxMessage
@@ -43,9 +42,12 @@ async def test_relay_job_delivers_what_post_commit_delivery_missed(
     from webrana_common import outbox
 
     async with db.session() as session:  # no relay on this Database: nothing sent at commit
-        await outbox.add(session, "notification:/internal/notifications/send",
-                         {"event": "SECURITY_ALERT", "user_id": "u", "data": {},
-                          "idempotency_key": "k-1"}, "k-1")
+        await outbox.add(
+            session,
+            "notification:/internal/notifications/send",
+            {"event": "SECURITY_ALERT", "user_id": "u", "data": {}, "idempotency_key": "k-1"},
+            "k-1",
+        )
     assert await worker.relay_outbox(ctx) == 1
     async with db.session() as session:
         row = (await session.scalars(select(OutboxMessage))).one()
@@ -62,12 +64,17 @@ async def test_purge_drops_dead_sessions_and_tokens_and_forgets_sealed_pairs(
     await client.post("/api/v1/auth/forgot-password", json={"email": user.email})
     long_ago = utcnow() - timedelta(days=31)
     async with db.session() as session:
-        await session.execute(update(RefreshFamily)
-                              .where(RefreshFamily.id == dead["session_id"])
-                              .values(revoked_at=long_ago))
+        await session.execute(
+            update(RefreshFamily)
+            .where(RefreshFamily.id == dead["session_id"])
+            .values(revoked_at=long_ago)
+        )
         await session.execute(update(OneTimeToken).values(expires_at=long_ago))
-        await session.execute(update(RefreshToken).where(RefreshToken.used_at.is_not(None))
-                              .values(used_at=utcnow() - timedelta(minutes=1)))
+        await session.execute(
+            update(RefreshToken)
+            .where(RefreshToken.used_at.is_not(None))
+            .values(used_at=utcnow() - timedelta(minutes=1))
+        )
 
     report = await worker.purge_expired(ctx)
 
@@ -75,6 +82,9 @@ async def test_purge_drops_dead_sessions_and_tokens_and_forgets_sealed_pairs(
     assert await _count(db, RefreshFamily) == 1
     assert await _count(db, OneTimeToken) == 0
     async with db.session() as session:
-        sealed = await session.scalar(select(func.count()).select_from(RefreshToken)
-                                      .where(RefreshToken.successor_sealed.is_not(None)))
+        sealed = await session.scalar(
+            select(func.count())
+            .select_from(RefreshToken)
+            .where(RefreshToken.successor_sealed.is_not(None))
+        )
     assert sealed == 0

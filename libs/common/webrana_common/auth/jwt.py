@@ -54,8 +54,8 @@ class JWKSVerifier:
         self._clock = clock
         self._keys: dict[str, dict[str, Any]] = {}
         # -inf, not 0.0: the monotonic clock may read less than the cache age on a fresh host.
-        self._fetched_at = 0.0
-        self._attempted_at = 0.0
+        self._fetched_at = float("-inf")
+        self._attempted_at = float("-inf")
         self._lock = asyncio.Lock()
         self._static = static_jwks
         if static_jwks is not None:

@@ -4,6 +4,8 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Query
+from webrana_common.db.session import SessionDep
+from webrana_common.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, make_page
 
 from auth_service.admin import service
 from auth_service.admin.schemas import AdminUserView, RoleChangeRequest, SuspendRequest
@@ -11,8 +13,6 @@ from auth_service.dependencies import AdminDep, ClientDep
 from auth_service.openapi import problems
 from auth_service.users import repository as users
 from auth_service.users.models import UserRole, UserStatus
-from webrana_common.db.session import SessionDep
-from webrana_common.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, make_page
 
 router = APIRouter(prefix="/api/v1/admin/users", tags=["admin"])
 
@@ -55,10 +55,16 @@ async def get_user(user_id: uuid.UUID, session: SessionDep, _admin: AdminDep) ->
     "/{user_id}/suspend",
     summary="Suspend a user",
     description="Login and refresh are refused from now on and every session is revoked.",
-    responses=problems(**_AUTH, s404="user_not_found", s409="user_already_suspended admin_self_change"),
+    responses=problems(
+        **_AUTH, s404="user_not_found", s409="user_already_suspended admin_self_change"
+    ),
 )
 async def suspend(
-    user_id: uuid.UUID, body: SuspendRequest, session: SessionDep, admin: AdminDep, client: ClientDep
+    user_id: uuid.UUID,
+    body: SuspendRequest,
+    session: SessionDep,
+    admin: AdminDep,
+    client: ClientDep,
 ) -> AdminUserView:
     return AdminUserView.of(await service.suspend(session, admin, user_id, body.reason, client))
 

@@ -47,7 +47,8 @@ class AdminUserView(BaseModel):
 
 class SuspendRequest(BaseModel):
     model_config = ConfigDict(
-        extra="forbid", json_schema_extra={"examples": [{"reason": "Chargeback fraud, ticket #4312"}]}
+        extra="forbid",
+        json_schema_extra={"examples": [{"reason": "Chargeback fraud, ticket #4312"}]},
     )
     reason: Annotated[str, Field(min_length=3, max_length=500)]
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import uuid
 
 from sqlalchemy.ext.asyncio import AsyncSession
+from webrana_common.db.base import utcnow
+from webrana_common.errors import Forbidden
 
 from auth_service.audit import service as audit
 from auth_service.audit.models import AuditAction
@@ -19,8 +21,6 @@ from auth_service.sessions import service as sessions
 from auth_service.sessions.models import RevokeReason
 from auth_service.users import repository as users
 from auth_service.users.models import User, UserRole, UserStatus
-from webrana_common.db.base import utcnow
-from webrana_common.errors import Forbidden
 
 
 async def get_user(session: AsyncSession, user_id: uuid.UUID) -> User:
@@ -57,8 +57,13 @@ async def suspend(
     # Refresh and login are refused from now on; open sessions end with them.
     revoked = await sessions.revoke_all(session, user.id, RevokeReason.SUSPENDED)
     await audit.record(
-        session, AuditAction.USER_SUSPENDED, actor_id=actor.id, target_user_id=user.id,
-        before=before, after={**user.snapshot(), "sessions_revoked": revoked}, ip=client.ip,
+        session,
+        AuditAction.USER_SUSPENDED,
+        actor_id=actor.id,
+        target_user_id=user.id,
+        before=before,
+        after={**user.snapshot(), "sessions_revoked": revoked},
+        ip=client.ip,
     )
     await session.flush()  # the answer shows updated_at
     return user
@@ -75,8 +80,13 @@ async def unsuspend(
     user.suspended_at = None
     user.suspended_reason = None
     await audit.record(
-        session, AuditAction.USER_UNSUSPENDED, actor_id=actor.id, target_user_id=user.id,
-        before=before, after=user.snapshot(), ip=client.ip,
+        session,
+        AuditAction.USER_UNSUSPENDED,
+        actor_id=actor.id,
+        target_user_id=user.id,
+        before=before,
+        after=user.snapshot(),
+        ip=client.ip,
     )
     await session.flush()
     return user
@@ -93,8 +103,13 @@ async def change_role(
     before = user.snapshot()
     user.role = role
     await audit.record(
-        session, AuditAction.USER_ROLE_CHANGED, actor_id=actor.id, target_user_id=user.id,
-        before=before, after=user.snapshot(), ip=client.ip,
+        session,
+        AuditAction.USER_ROLE_CHANGED,
+        actor_id=actor.id,
+        target_user_id=user.id,
+        before=before,
+        after=user.snapshot(),
+        ip=client.ip,
     )
     await session.flush()
     return user

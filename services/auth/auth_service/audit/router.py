@@ -4,14 +4,14 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Query
+from webrana_common.db.session import SessionDep
+from webrana_common.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, make_page
 
 from auth_service.audit import repository
 from auth_service.audit.models import AuditAction
 from auth_service.audit.schemas import AuditEntryView
 from auth_service.dependencies import AdminDep
 from auth_service.openapi import problems
-from webrana_common.db.session import SessionDep
-from webrana_common.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, make_page
 
 # Under /admin/users/ so the gateway's existing route to auth covers it; declared before the
 # `/{user_id}` routes of the admin router.
@@ -23,7 +23,9 @@ router = APIRouter(prefix="/api/v1/admin/users", tags=["admin"])
     summary="Read the audit trail, newest first",
     description="Admin actions and security events (refresh-token reuse, password changes). "
     "Filter by actor, target user or action.",
-    responses=problems(s401="token_missing token_invalid", s403="admin_required", s400="invalid_cursor"),
+    responses=problems(
+        s401="token_missing token_invalid", s403="admin_required", s400="invalid_cursor"
+    ),
 )
 async def list_audit(
     session: SessionDep,

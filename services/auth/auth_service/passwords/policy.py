@@ -14,8 +14,9 @@ MAX_LENGTH = 128
 # The email's local part counts only from this length: "al@x.id" must not forbid every "al".
 MIN_LOCAL_PART = 3
 
-_LEET = str.maketrans({"@": "a", "4": "a", "3": "e", "1": "i", "!": "i", "0": "o", "$": "s",
-                       "5": "s", "7": "t"})
+_LEET = str.maketrans(
+    {"@": "a", "4": "a", "3": "e", "1": "i", "!": "i", "0": "o", "$": "s", "5": "s", "7": "t"}
+)
 _TRAILING_NOISE = re.compile(r"[\d\W_]+$")
 
 

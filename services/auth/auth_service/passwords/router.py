@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Response, status
+from webrana_common.auth.dependencies import CurrentUser
+from webrana_common.db.session import SessionDep
 
 from auth_service.dependencies import (
     ActiveUser,
@@ -14,8 +16,6 @@ from auth_service.openapi import problems
 from auth_service.passwords import service
 from auth_service.passwords.schemas import ChangePasswordRequest, ResetPasswordRequest
 from auth_service.users.schemas import Accepted, EmailRequest
-from webrana_common.auth.dependencies import CurrentUser
-from webrana_common.db.session import SessionDep
 
 router = APIRouter(prefix="/api/v1/auth", tags=["passwords"])
 
@@ -47,8 +47,15 @@ async def change_password(
     principal: CurrentUser,
 ) -> Response:
     await service.change_password(
-        session, settings, hashing, redis, user, body.current_password, body.new_password,
-        client, current_session_id(principal),
+        session,
+        settings,
+        hashing,
+        redis,
+        user,
+        body.current_password,
+        body.new_password,
+        client,
+        current_session_id(principal),
     )
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 

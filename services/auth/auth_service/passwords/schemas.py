@@ -10,7 +10,10 @@ class ChangePasswordRequest(BaseModel):
         extra="forbid",
         json_schema_extra={
             "examples": [
-                {"current_password": "kopi-tubruk-di-pagi-hari", "new_password": "nasi-uduk-dan-teh-manis"}
+                {
+                    "current_password": "kopi-tubruk-di-pagi-hari",
+                    "new_password": "nasi-uduk-dan-teh-manis",
+                }
             ]
         },
     )

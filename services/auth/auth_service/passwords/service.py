@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession
+from webrana_common.db.base import utcnow
 
 from auth_service.audit import service as audit
 from auth_service.audit.models import AuditAction
@@ -23,7 +24,6 @@ from auth_service.sessions.models import RevokeReason
 from auth_service.throttle import LoginThrottle, within_budget
 from auth_service.users import repository as users
 from auth_service.users.models import User
-from webrana_common.db.base import utcnow
 
 RESET_PATH = "/reset-password"
 
@@ -55,8 +55,12 @@ async def change_password(
         session, user.id, RevokeReason.PASSWORD_CHANGED, keep=current_session
     )
     await audit.record(
-        session, AuditAction.PASSWORD_CHANGED, actor_id=user.id, target_user_id=user.id,
-        after={"other_sessions_revoked": revoked}, ip=client.ip,
+        session,
+        AuditAction.PASSWORD_CHANGED,
+        actor_id=user.id,
+        target_user_id=user.id,
+        after={"other_sessions_revoked": revoked},
+        ip=client.ip,
     )
     await security_alert(session, user.id, SecurityReason.PASSWORD_CHANGED, client)
 
@@ -111,8 +115,12 @@ async def reset_password(
     user.email_verified_at = user.email_verified_at or now
     revoked = await sessions.revoke_all(session, user.id, RevokeReason.PASSWORD_RESET)
     await audit.record(
-        session, AuditAction.PASSWORD_RESET, actor_id=user.id, target_user_id=user.id,
-        after={"sessions_revoked": revoked}, ip=client.ip,
+        session,
+        AuditAction.PASSWORD_RESET,
+        actor_id=user.id,
+        target_user_id=user.id,
+        after={"sessions_revoked": revoked},
+        ip=client.ip,
     )
     await security_alert(session, user.id, SecurityReason.PASSWORD_RESET, client)
     # The rightful owner is back in control: lift a lockout an attacker may have caused.

@@ -30,9 +30,7 @@ async def lock_token(session: AsyncSession, token_hash: str) -> RefreshToken | N
 async def lock_family(session: AsyncSession, family_id: uuid.UUID) -> RefreshFamily | None:
     # Always after the token lock (same order everywhere), so a logout racing a refresh
     # serialises with it instead of deadlocking.
-    return await session.get(
-        RefreshFamily, family_id, with_for_update=True, populate_existing=True
-    )
+    return await session.get(RefreshFamily, family_id, with_for_update=True, populate_existing=True)
 
 
 async def get_family(session: AsyncSession, family_id: uuid.UUID) -> RefreshFamily | None:

@@ -4,6 +4,10 @@ import uuid
 
 from fastapi import APIRouter, Request, Response, status
 from starlette.responses import JSONResponse
+from webrana_common.auth.dependencies import CurrentUser
+from webrana_common.db.session import SessionDep
+from webrana_common.errors import AppError
+from webrana_common.problem import problem_response
 
 from auth_service.dependencies import (
     ActiveUser,
@@ -19,18 +23,19 @@ from auth_service.openapi import problems
 from auth_service.sessions import service
 from auth_service.sessions.models import RevokeReason
 from auth_service.sessions.schemas import LoginRequest, RefreshRequest, SessionView, TokenPair
-from webrana_common.auth.dependencies import CurrentUser
-from webrana_common.db.session import SessionDep
-from webrana_common.errors import AppError
-from webrana_common.problem import problem_response
 
 router = APIRouter(prefix="/api/v1/auth", tags=["sessions"])
 
 
 def _returned_problem(request: Request, exc: AppError) -> JSONResponse:
     return problem_response(
-        exc.status, exc.code, exc.title, exc.detail,
-        instance=request.url.path, headers=exc.headers, **exc.extra,
+        exc.status,
+        exc.code,
+        exc.title,
+        exc.detail,
+        instance=request.url.path,
+        headers=exc.headers,
+        **exc.extra,
     )
 
 
@@ -80,7 +85,9 @@ async def refresh(
     client: ClientDep,
 ) -> TokenPair | JSONResponse:
     try:
-        return await service.refresh(session, service.Issuer(settings, keys), body.refresh_token, client)
+        return await service.refresh(
+            session, service.Issuer(settings, keys), body.refresh_token, client
+        )
     except RefreshTokenReused as exc:
         # Returned rather than raised: a raised error rolls the request's transaction back,
         # and with it the family's revocation and its audit entry.
@@ -122,8 +129,13 @@ async def list_sessions(
     current = current_session_id(principal)
     return [
         SessionView(
-            id=f.id, device=f.device, user_agent=f.user_agent, ip=f.last_ip,
-            created_at=f.created_at, last_used_at=f.last_used_at, expires_at=f.expires_at,
+            id=f.id,
+            device=f.device,
+            user_agent=f.user_agent,
+            ip=f.last_ip,
+            created_at=f.created_at,
+            last_used_at=f.last_used_at,
+            expires_at=f.expires_at,
             current=f.id == current,
         )
         for f in await service.list_sessions(session, user.id)

@@ -56,7 +56,9 @@ class TokenPair(BaseModel):
 
 class SessionView(BaseModel):
     id: uuid.UUID
-    device: str | None = Field(description='Parsed from the user agent, e.g. "Chrome 120 on Windows 10"')
+    device: str | None = Field(
+        description='Parsed from the user agent, e.g. "Chrome 120 on Windows 10"'
+    )
     user_agent: str | None
     ip: str | None = Field(description="Address of the last use")
     created_at: datetime

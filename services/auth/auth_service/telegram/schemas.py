@@ -30,7 +30,11 @@ class BindTelegramRequest(BaseModel):
 
     token: Annotated[
         str,
-        Field(min_length=16, max_length=64, pattern=r"^[A-Za-z0-9_-]+$",
-              description="The `start` parameter the bot received"),
+        Field(
+            min_length=16,
+            max_length=64,
+            pattern=r"^[A-Za-z0-9_-]+$",
+            description="The `start` parameter the bot received",
+        ),
     ]
     chat_id: ChatId

@@ -57,8 +57,12 @@ Email = Annotated[
 ]
 Phone = Annotated[
     str,
-    Field(min_length=1, max_length=32, examples=["0812-3456-7890"],
-          description="Indonesian number in any usual spelling; stored and returned as E.164"),
+    Field(
+        min_length=1,
+        max_length=32,
+        examples=["0812-3456-7890"],
+        description="Indonesian number in any usual spelling; stored and returned as E.164",
+    ),
     AfterValidator(to_e164),
 ]
 FullName = Annotated[
@@ -70,13 +74,21 @@ FullName = Annotated[
 # here only an upper bound, so an oversized body never reaches argon2.
 Password = Annotated[
     str,
-    Field(min_length=1, max_length=128, examples=["kopi-tubruk-di-pagi-hari"],
-          description="At least 10 characters, not containing the email's local part, "
-                      "not a common password"),
+    Field(
+        min_length=1,
+        max_length=128,
+        examples=["kopi-tubruk-di-pagi-hari"],
+        description="At least 10 characters, not containing the email's local part, "
+        "not a common password",
+    ),
 ]
 EmailedToken = Annotated[
     str,
     BeforeValidator(lambda v: v.strip() if isinstance(v, str) else v),
-    Field(min_length=16, max_length=128, pattern=r"^[A-Za-z0-9_-]+$",
-          description="The token from the link sent to the user"),
+    Field(
+        min_length=16,
+        max_length=128,
+        pattern=r"^[A-Za-z0-9_-]+$",
+        description="The token from the link sent to the user",
+    ),
 ]

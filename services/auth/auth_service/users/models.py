@@ -5,9 +5,9 @@ from enum import StrEnum
 
 from sqlalchemy import BigInteger, CheckConstraint, DateTime, Index, String, func
 from sqlalchemy.orm import Mapped, mapped_column
+from webrana_common.db.base import TimestampMixin, UUIDPrimaryKey
 
 from auth_service.models import Base
-from webrana_common.db.base import TimestampMixin, UUIDPrimaryKey
 
 
 class UserRole(StrEnum):
@@ -40,8 +40,12 @@ class User(UUIDPrimaryKey, TimestampMixin, Base):
     full_name: Mapped[str] = mapped_column(String(200))
     phone: Mapped[str | None] = mapped_column(String(20))
     locale: Mapped[str] = mapped_column(String(5), default=Locale.ID, server_default="id")
-    role: Mapped[str] = mapped_column(String(20), default=UserRole.CUSTOMER, server_default="customer")
-    status: Mapped[str] = mapped_column(String(20), default=UserStatus.ACTIVE, server_default="active")
+    role: Mapped[str] = mapped_column(
+        String(20), default=UserRole.CUSTOMER, server_default="customer"
+    )
+    status: Mapped[str] = mapped_column(
+        String(20), default=UserStatus.ACTIVE, server_default="active"
+    )
     email_verified_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     password_changed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -3,6 +3,8 @@ from __future__ import annotations
 import uuid
 
 from fastapi import APIRouter, status
+from webrana_common.auth.api_keys import Internal
+from webrana_common.db.session import SessionDep
 
 from auth_service.dependencies import ActiveUser, HashingDep, RedisDep, SettingsDep
 from auth_service.errors import UserNotFound
@@ -17,8 +19,6 @@ from auth_service.users.schemas import (
     UpdateProfileRequest,
     VerifyEmailRequest,
 )
-from webrana_common.auth.api_keys import Internal
-from webrana_common.db.session import SessionDep
 
 router = APIRouter(prefix="/api/v1/auth", tags=["account"])
 internal_router = APIRouter(prefix="/internal", tags=["internal"])
@@ -93,7 +93,9 @@ async def update_me(body: UpdateProfileRequest, user: ActiveUser) -> MeView:
     summary="Contact details of a user (service-to-service)",
     responses=problems(s401="api_key_invalid", s404="user_not_found"),
 )
-async def internal_user(user_id: uuid.UUID, session: SessionDep, _caller: Internal) -> InternalUserView:
+async def internal_user(
+    user_id: uuid.UUID, session: SessionDep, _caller: Internal
+) -> InternalUserView:
     user = await repository.get(session, user_id)
     if user is None:
         raise UserNotFound(f"No user {user_id}")

@@ -6,10 +6,9 @@ from uuid import uuid4
 import httpx
 import pytest
 from auth_helpers import assert_problem
-from sqlalchemy import select
-
 from auth_service.audit.models import AuditEntry
 from auth_service.sessions.models import RefreshFamily
+from sqlalchemy import select
 from webrana_common.db.session import Database
 
 ADMIN = "/api/v1/admin/users"
@@ -23,7 +22,9 @@ async def admin(make_user: Any, bearer: Any) -> tuple[Any, dict[str, str]]:
 
 async def _audit(db: Database) -> list[AuditEntry]:
     async with db.session() as session:
-        return list((await session.scalars(select(AuditEntry).order_by(AuditEntry.created_at))).all())
+        return list(
+            (await session.scalars(select(AuditEntry).order_by(AuditEntry.created_at))).all()
+        )
 
 
 async def test_customers_get_403_on_every_admin_route(
@@ -62,8 +63,9 @@ async def test_admin_lists_and_filters_users(
     assert await emails(status="suspended") == ["joko@example.co.id"]
     assert await emails(role="admin") == ["admin@webrana.co.id"]
     assert await emails(verified="false") == ["siti@example.co.id"]
-    assert_problem(await client.get(ADMIN, params={"status": "gone"}, headers=headers), 422,
-                   "validation_error")
+    assert_problem(
+        await client.get(ADMIN, params={"status": "gone"}, headers=headers), 422, "validation_error"
+    )
 
 
 async def test_admin_user_list_pages_with_a_cursor(
@@ -73,8 +75,11 @@ async def test_admin_user_list_pages_with_a_cursor(
         await make_user()
     _, headers = admin
     first = (await client.get(ADMIN, params={"limit": 3}, headers=headers)).json()
-    second = (await client.get(ADMIN, params={"limit": 3, "cursor": first["next_cursor"]},
-                               headers=headers)).json()
+    second = (
+        await client.get(
+            ADMIN, params={"limit": 3, "cursor": first["next_cursor"]}, headers=headers
+        )
+    ).json()
     ids = [u["id"] for u in first["items"] + second["items"]]
     assert len(ids) == 5 and len(set(ids)) == 5
     assert second["next_cursor"] is None
@@ -98,32 +103,42 @@ async def test_suspension_revokes_sessions_refuses_login_and_is_audited(
     user = await make_user()
     pair = await login(user)
 
-    response = await client.post(f"{ADMIN}/{user.id}/suspend", json={"reason": "fraud #42"},
-                                 headers=headers)
+    response = await client.post(
+        f"{ADMIN}/{user.id}/suspend", json={"reason": "fraud #42"}, headers=headers
+    )
 
     assert response.status_code == 200, response.text
     assert response.json()["status"] == "suspended"
     async with db.session() as session:
-        family = (await session.scalars(select(RefreshFamily)
-                                        .where(RefreshFamily.user_id == user.id))).one()
+        family = (
+            await session.scalars(select(RefreshFamily).where(RefreshFamily.user_id == user.id))
+        ).one()
     assert family.revoked_reason == "suspended"
-    refused = await client.post("/api/v1/auth/refresh", json={"refresh_token": pair["refresh_token"]})
+    refused = await client.post(
+        "/api/v1/auth/refresh", json={"refresh_token": pair["refresh_token"]}
+    )
     assert_problem(refused, 401, "session_revoked")
     login_refused = await client.post(
         "/api/v1/auth/login", json={"email": user.email, "password": user.password}
     )
     assert_problem(login_refused, 403, "account_suspended")
     # A still-valid access token no longer opens auth's own routes.
-    me = await client.get("/api/v1/auth/me",
-                          headers={"Authorization": f"Bearer {pair['access_token']}"})
+    me = await client.get(
+        "/api/v1/auth/me", headers={"Authorization": f"Bearer {pair['access_token']}"}
+    )
     assert_problem(me, 403, "account_suspended")
     [entry] = await _audit(db)
-    assert (entry.actor_id, entry.target_user_id, entry.action) == (actor.id, user.id,
-                                                                    "user.suspended")
+    assert (entry.actor_id, entry.target_user_id, entry.action) == (
+        actor.id,
+        user.id,
+        "user.suspended",
+    )
     assert entry.before["status"] == "active"
     assert entry.after["status"] == "suspended" and entry.after["suspended_reason"] == "fraud #42"
     assert entry.request_id == "req-admin-1"
-    again = await client.post(f"{ADMIN}/{user.id}/suspend", json={"reason": "again"}, headers=headers)
+    again = await client.post(
+        f"{ADMIN}/{user.id}/suspend", json={"reason": "again"}, headers=headers
+    )
     assert_problem(again, 409, "user_already_suspended")
 
 
@@ -134,7 +149,9 @@ async def test_unsuspend_restores_login_and_is_audited(
     user = await make_user(status="suspended", suspended_reason="old")
     response = await client.post(f"{ADMIN}/{user.id}/unsuspend", headers=headers)
     assert response.status_code == 200 and response.json()["suspended_reason"] is None
-    ok = await client.post("/api/v1/auth/login", json={"email": user.email, "password": user.password})
+    ok = await client.post(
+        "/api/v1/auth/login", json={"email": user.email, "password": user.password}
+    )
     assert ok.status_code == 200
     [entry] = await _audit(db)
     assert entry.action == "user.unsuspended" and entry.before["status"] == "suspended"
@@ -151,10 +168,15 @@ async def test_role_change_is_audited_and_reaches_the_next_token(
     response = await client.put(f"{ADMIN}/{user.id}/role", json={"role": "admin"}, headers=headers)
     assert response.status_code == 200 and response.json()["role"] == "admin"
     [entry] = await _audit(db)
-    assert (entry.action, entry.before["role"], entry.after["role"]) == (
-        "user.role_changed", "customer", "admin")
-    fresh = (await client.post("/api/v1/auth/refresh",
-                               json={"refresh_token": pair["refresh_token"]})).json()
+    assert (entry.actor_id, entry.action, entry.before["role"], entry.after["role"]) == (
+        actor.id,
+        "user.role_changed",
+        "customer",
+        "admin",
+    )
+    fresh = (
+        await client.post("/api/v1/auth/refresh", json={"refresh_token": pair["refresh_token"]})
+    ).json()
     listed = await client.get(ADMIN, headers={"Authorization": f"Bearer {fresh['access_token']}"})
     assert listed.status_code == 200
 
@@ -173,11 +195,13 @@ async def test_admin_cannot_suspend_or_demote_themselves(
     client: httpx.AsyncClient, admin: Any, db: Database
 ) -> None:
     actor, headers = admin
-    suspend = await client.post(f"{ADMIN}/{actor.id}/suspend", json={"reason": "oops"},
-                                headers=headers)
+    suspend = await client.post(
+        f"{ADMIN}/{actor.id}/suspend", json={"reason": "oops"}, headers=headers
+    )
     assert_problem(suspend, 409, "admin_self_change")
-    demote = await client.put(f"{ADMIN}/{actor.id}/role", json={"role": "customer"},
-                              headers=headers)
+    demote = await client.put(
+        f"{ADMIN}/{actor.id}/role", json={"role": "customer"}, headers=headers
+    )
     assert_problem(demote, 409, "admin_self_change")
     assert await _audit(db) == []
 

@@ -5,12 +5,11 @@ from typing import Any
 
 import httpx
 from auth_helpers import assert_problem, token_from_link
-from sqlalchemy import select, update
-
 from auth_service.audit.models import AuditEntry
 from auth_service.one_time_tokens.models import OneTimeToken
 from auth_service.sessions.models import RefreshFamily
 from auth_service.users.models import User
+from sqlalchemy import select, update
 from webrana_common.db.base import utcnow
 from webrana_common.db.session import Database
 
@@ -41,8 +40,9 @@ async def test_change_password_revokes_other_sessions_but_keeps_this_one(
     families = await _families(db)
     assert families[other["session_id"]].revoked_reason == "password_changed"
     assert families[mine["session_id"]].revoked_at is None
-    assert (await client.post("/api/v1/auth/login",
-                              json={"email": user.email, "password": NEW})).status_code == 200
+    assert (
+        await client.post("/api/v1/auth/login", json={"email": user.email, "password": NEW})
+    ).status_code == 200
     [alert] = await outbox("SECURITY_ALERT")
     assert alert["data"]["reason"] == "password_changed"
     async with db.session() as session:
@@ -60,17 +60,22 @@ async def test_change_password_needs_the_right_current_one_and_a_new_strong_one(
     )
     assert_problem(wrong, 400, "current_password_incorrect")
     same = await client.post(
-        CHANGE, json={"current_password": user.password, "new_password": user.password},
+        CHANGE,
+        json={"current_password": user.password, "new_password": user.password},
         headers=headers,
     )
     assert_problem(same, 422, "password_unchanged")
     weak = await client.post(
-        CHANGE, json={"current_password": user.password, "new_password": "password1234"},
+        CHANGE,
+        json={"current_password": user.password, "new_password": "password1234"},
         headers=headers,
     )
     assert_problem(weak, 422, "password_too_common")
-    assert (await client.post("/api/v1/auth/login",
-                              json={"email": user.email, "password": user.password})).status_code == 200
+    assert (
+        await client.post(
+            "/api/v1/auth/login", json={"email": user.email, "password": user.password}
+        )
+    ).status_code == 200
 
 
 async def test_forgot_password_answers_the_same_for_unknown_addresses(
@@ -99,8 +104,9 @@ async def test_reset_password_sets_it_revokes_sessions_and_is_single_use(
 
     assert response.status_code == 204, response.text
     assert (await _families(db))[session_before["session_id"]].revoked_reason == "password_reset"
-    assert (await client.post("/api/v1/auth/login",
-                              json={"email": user.email, "password": NEW})).status_code == 200
+    assert (
+        await client.post("/api/v1/auth/login", json={"email": user.email, "password": NEW})
+    ).status_code == 200
     async with db.session() as session:
         stored = (await session.scalars(select(User))).one()
     assert stored.email_verified_at is not None  # the link proved the address
@@ -117,7 +123,9 @@ async def test_reset_token_expires_after_30_minutes(
     async with db.session() as session:
         row = (await session.scalars(select(OneTimeToken))).one()
         assert abs((row.expires_at - row.created_at) - timedelta(minutes=30)) < timedelta(seconds=1)
-        await session.execute(update(OneTimeToken).values(expires_at=utcnow() - timedelta(seconds=1)))
+        await session.execute(
+            update(OneTimeToken).values(expires_at=utcnow() - timedelta(seconds=1))
+        )
     response = await client.post(
         RESET, json={"token": token_from_link(message["data"]["link"]), "new_password": NEW}
     )
@@ -159,10 +167,14 @@ async def test_reset_lifts_a_login_lockout(
 ) -> None:
     user = await make_user()
     for _ in range(6):
-        await client.post("/api/v1/auth/login", json={"email": user.email, "password": "nope-nope-1"})
+        await client.post(
+            "/api/v1/auth/login", json={"email": user.email, "password": "nope-nope-1"}
+        )
     await client.post(FORGOT, json={"email": user.email})
     [message] = await outbox("PASSWORD_RESET")
-    await client.post(RESET, json={"token": token_from_link(message["data"]["link"]), "new_password": NEW})
+    await client.post(
+        RESET, json={"token": token_from_link(message["data"]["link"]), "new_password": NEW}
+    )
     ok = await client.post("/api/v1/auth/login", json={"email": user.email, "password": NEW})
     assert ok.status_code == 200
 

@@ -5,16 +5,15 @@ import time
 from typing import Any
 
 import httpx
-
-from auth_service.config import AuthSettings
+from auth_service.config import ARGON2_MEMORY_COST_KIB, ARGON2_TIME_COST, AuthSettings
 from auth_service.passwords.hashing import PasswordHashing
 
 
 def test_production_argon2_parameters_cost_20_to_60_ms_per_verify() -> None:
     hashing = PasswordHashing.from_settings(AuthSettings(environment="test"))
-    assert hashing.parameters == {"time_cost": 3, "memory_cost_kib": 19456, "parallelism": 1}
+    assert hashing.parameters == {"time_cost": 2, "memory_cost_kib": 19456, "parallelism": 1}
     stored = hashing._hasher.hash("kopi-tubruk-di-pagi-hari")
-    assert stored.startswith("$argon2id$v=19$m=19456,t=3,p=1$")
+    assert stored.startswith("$argon2id$v=19$m=19456,t=2,p=1$")
     # CPU time of this thread (argon2 with parallelism 1 runs in it): the cost itself, not
     # inflated when other processes share the machine's two cores.
     timings = []
@@ -42,7 +41,9 @@ async def test_unknown_email_costs_as_much_time_as_a_wrong_password(
     from auth_service.app import create_app
     from webrana_common.testing.client import running_app
 
-    settings = make_settings(argon2_time_cost=3, argon2_memory_cost_kib=19456)
+    settings = make_settings(
+        argon2_time_cost=ARGON2_TIME_COST, argon2_memory_cost_kib=ARGON2_MEMORY_COST_KIB
+    )
 
     async def timed(client: httpx.AsyncClient, email: str) -> float:
         # Process CPU time (argon2 runs in a worker thread of this process): robust against

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import pytest
-
 from auth_service.errors import WeakPassword
 from auth_service.passwords.policy import check_password, common_passwords
 
@@ -33,8 +32,13 @@ def test_longer_than_128_is_too_long() -> None:
 
 @pytest.mark.parametrize(
     "password",
-    ["budi.santoso+shop-2024", "BUDI.SANTOSO-rocks", "xxbudisantosoxx", "santoso-keluarga-99",
-     "budi.santoso-rocks"],
+    [
+        "budi.santoso+shop-2024",
+        "BUDI.SANTOSO-rocks",
+        "xxbudisantosoxx",
+        "santoso-keluarga-99",
+        "budi.santoso-rocks",
+    ],
 )
 def test_containing_the_local_part_or_its_pieces_is_refused(password: str) -> None:
     assert _code(password) == "password_contains_email"
@@ -46,8 +50,18 @@ def test_short_local_parts_do_not_forbid_everything() -> None:
 
 @pytest.mark.parametrize(
     "password",
-    ["1234567890", "Password123", "iloveyou12345", "P@ssw0rd2024!", "Sayangku2023!!",
-     "bismillah123", "qwertyuiop", "zzzzzzzzzzzz", "abababababab", "persija2024"],
+    [
+        "1234567890",
+        "Password123",
+        "iloveyou12345",
+        "P@ssw0rd2024!",
+        "Sayangku2023!!",
+        "bismillah123",
+        "qwertyuiop",
+        "zzzzzzzzzzzz",
+        "abababababab",
+        "persija2024",
+    ],
 )
 def test_common_and_predictable_passwords_are_refused(password: str) -> None:
     assert _code(password) == "password_too_common"

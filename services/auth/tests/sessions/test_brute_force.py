@@ -12,7 +12,9 @@ LOGIN = "/api/v1/auth/login"
 
 async def _fail(client: httpx.AsyncClient, email: str, ip: str = "36.80.0.1") -> httpx.Response:
     return await client.post(
-        LOGIN, json={"email": email, "password": "definitely-wrong"}, headers={"X-Forwarded-For": ip}
+        LOGIN,
+        json={"email": email, "password": "definitely-wrong"},
+        headers={"X-Forwarded-For": ip},
     )
 
 
@@ -61,7 +63,8 @@ async def test_lockout_is_per_account(client: httpx.AsyncClient, make_user: Any)
     for _ in range(6):
         await _fail(client, victim.email, ip="36.80.0.1")
     ok = await client.post(
-        LOGIN, json={"email": bystander.email, "password": bystander.password},
+        LOGIN,
+        json={"email": bystander.email, "password": bystander.password},
         headers={"X-Forwarded-For": "36.80.0.2"},
     )
     assert ok.status_code == 200
@@ -87,21 +90,25 @@ async def test_concurrent_guesses_cannot_exceed_the_budget(
     assert statuses.count(429) == 15
 
 
-async def test_per_ip_limit_spans_accounts(
-    make_settings: Any, make_user: Any
-) -> None:
+async def test_per_ip_limit_spans_accounts(make_settings: Any, make_user: Any) -> None:
     from auth_service.app import create_app
     from webrana_common.testing.client import running_app
 
     async with running_app(create_app(make_settings(login_max_failures_per_ip=8))) as client:
         for i in range(8):
-            assert_problem(await _fail(client, f"user{i}@example.co.id", ip="36.80.9.9"), 401,
-                           "invalid_credentials")
+            assert_problem(
+                await _fail(client, f"user{i}@example.co.id", ip="36.80.9.9"),
+                401,
+                "invalid_credentials",
+            )
         limited = await _fail(client, "another@example.co.id", ip="36.80.9.9")
         assert_problem(limited, 429, "login_rate_limited")
         assert int(limited.headers["Retry-After"]) > 0
         # Other addresses are unaffected.
         user = await make_user()
-        ok = await client.post(LOGIN, json={"email": user.email, "password": user.password},
-                               headers={"X-Forwarded-For": "36.80.9.10"})
+        ok = await client.post(
+            LOGIN,
+            json={"email": user.email, "password": user.password},
+            headers={"X-Forwarded-For": "36.80.9.10"},
+        )
         assert ok.status_code == 200

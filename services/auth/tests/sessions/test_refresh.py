@@ -6,10 +6,9 @@ from typing import Any
 
 import httpx
 from auth_helpers import assert_problem
-from sqlalchemy import select, update
-
 from auth_service.audit.models import AuditEntry
 from auth_service.sessions.models import RefreshFamily, RefreshToken
+from sqlalchemy import select, update
 from webrana_common.db.base import utcnow
 from webrana_common.db.session import Database
 
@@ -41,9 +40,13 @@ async def test_refresh_rotates_the_token_and_keeps_the_session(
     assert second["access_token"] != first["access_token"]
     assert second["session_id"] == first["session_id"]
     async with db.session() as session:
-        tokens = (await session.scalars(select(RefreshToken).order_by(RefreshToken.created_at))).all()
+        tokens = (
+            await session.scalars(select(RefreshToken).order_by(RefreshToken.created_at))
+        ).all()
     assert [t.used_at is not None for t in tokens] == [True, False]
-    me = await client.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {second['access_token']}"})
+    me = await client.get(
+        "/api/v1/auth/me", headers={"Authorization": f"Bearer {second['access_token']}"}
+    )
     assert me.status_code == 200
 
 
@@ -108,7 +111,9 @@ async def test_expired_refresh_token_is_refused(
 ) -> None:
     pair = await login(await make_user())
     async with db.session() as session:
-        await session.execute(update(RefreshToken).values(expires_at=utcnow() - timedelta(seconds=1)))
+        await session.execute(
+            update(RefreshToken).values(expires_at=utcnow() - timedelta(seconds=1))
+        )
     assert_problem(await _refresh(client, pair["refresh_token"]), 401, "refresh_token_expired")
 
 
@@ -127,9 +132,8 @@ async def test_suspended_user_cannot_refresh(
 async def test_refresh_picks_up_a_role_change(
     client: httpx.AsyncClient, make_user: Any, login: Any, db: Database
 ) -> None:
-    from jose import jwt
-
     from auth_service.users.models import User
+    from jose import jwt
 
     pair = await login(await make_user())
     async with db.session() as session:

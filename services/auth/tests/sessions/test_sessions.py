@@ -5,9 +5,8 @@ from uuid import uuid4
 
 import httpx
 from auth_helpers import assert_problem
-from sqlalchemy import select
-
 from auth_service.sessions.models import RefreshFamily
+from sqlalchemy import select
 from webrana_common.db.session import Database
 
 SESSIONS = "/api/v1/auth/sessions"
@@ -21,9 +20,15 @@ async def test_sessions_list_shows_device_ip_last_use_and_the_current_one(
     client: httpx.AsyncClient, make_user: Any, login: Any
 ) -> None:
     user = await make_user()
-    phone = await login(user, **{"User-Agent": "Mozilla/5.0 (iPhone; CPU iPhone OS 17_1 like Mac "
-                                 "OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.1 "
-                                 "Mobile/15E148 Safari/604.1", "X-Forwarded-For": "114.124.1.2"})
+    phone = await login(
+        user,
+        **{
+            "User-Agent": "Mozilla/5.0 (iPhone; CPU iPhone OS 17_1 like Mac "
+            "OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.1 "
+            "Mobile/15E148 Safari/604.1",
+            "X-Forwarded-For": "114.124.1.2",
+        },
+    )
     laptop = await login(user)
     response = await client.get(SESSIONS, headers=_auth(laptop))
     assert response.status_code == 200
@@ -43,7 +48,9 @@ async def test_revoking_a_session_ends_its_refresh_token(
     other, mine = await login(user), await login(user)
     response = await client.delete(f"{SESSIONS}/{other['session_id']}", headers=_auth(mine))
     assert response.status_code == 204
-    refused = await client.post("/api/v1/auth/refresh", json={"refresh_token": other["refresh_token"]})
+    refused = await client.post(
+        "/api/v1/auth/refresh", json={"refresh_token": other["refresh_token"]}
+    )
     assert_problem(refused, 401, "session_revoked")
     listed = (await client.get(SESSIONS, headers=_auth(mine))).json()
     assert [s["id"] for s in listed] == [mine["session_id"]]
@@ -68,7 +75,9 @@ async def test_logout_ends_only_that_session(
 ) -> None:
     user = await make_user()
     leaving, staying = await login(user), await login(user)
-    response = await client.post("/api/v1/auth/logout", json={"refresh_token": leaving["refresh_token"]})
+    response = await client.post(
+        "/api/v1/auth/logout", json={"refresh_token": leaving["refresh_token"]}
+    )
     assert response.status_code == 204
     async with db.session() as session:
         families = {f.id.hex: f for f in (await session.scalars(select(RefreshFamily))).all()}
@@ -84,10 +93,14 @@ async def test_logout_all_ends_every_session(
 ) -> None:
     user = await make_user()
     pairs = [await login(user) for _ in range(3)]
-    assert (await client.post("/api/v1/auth/logout-all", headers=_auth(pairs[0]))).status_code == 204
+    assert (
+        await client.post("/api/v1/auth/logout-all", headers=_auth(pairs[0]))
+    ).status_code == 204
     async with db.session() as session:
         families = (await session.scalars(select(RefreshFamily))).all()
     assert {f.revoked_reason for f in families} == {"logout_all"}
     for pair in pairs:
-        refused = await client.post("/api/v1/auth/refresh", json={"refresh_token": pair["refresh_token"]})
+        refused = await client.post(
+            "/api/v1/auth/refresh", json={"refresh_token": pair["refresh_token"]}
+        )
         assert_problem(refused, 401, "session_revoked")

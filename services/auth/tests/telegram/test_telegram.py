@@ -7,10 +7,9 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 from auth_helpers import API_KEY, assert_problem
-from sqlalchemy import select, update
-
 from auth_service.one_time_tokens.models import OneTimeToken
 from auth_service.users.models import User
+from sqlalchemy import select, update
 from webrana_common.db.base import utcnow
 from webrana_common.db.session import Database
 
@@ -59,7 +58,9 @@ async def test_link_token_expires_after_15_minutes(
     async with db.session() as session:
         row = (await session.scalars(select(OneTimeToken))).one()
         assert abs((row.expires_at - row.created_at) - timedelta(minutes=15)) < timedelta(seconds=1)
-        await session.execute(update(OneTimeToken).values(expires_at=utcnow() - timedelta(seconds=1)))
+        await session.execute(
+            update(OneTimeToken).values(expires_at=utcnow() - timedelta(seconds=1))
+        )
     response = await client.post(BIND, json={"token": token, "chat_id": 5}, headers=INTERNAL)
     assert_problem(response, 410, "telegram_link_token_expired")
     assert await _chat_id(db) is None

@@ -36,8 +36,9 @@ async def test_internal_routes_refuse_missing_or_wrong_api_key(
         await client.get(f"/internal/users/{user.id}", headers=headers), 401, "api_key_invalid"
     )
     assert_problem(
-        await client.post("/internal/telegram/link", json={"token": "A" * 43, "chat_id": 1},
-                          headers=headers),
+        await client.post(
+            "/internal/telegram/link", json={"token": "A" * 43, "chat_id": 1}, headers=headers
+        ),
         401,
         "api_key_invalid",
     )

@@ -5,9 +5,8 @@ from typing import Any
 import httpx
 import pytest
 from auth_helpers import PASSWORD, assert_problem
-from sqlalchemy import func, select
-
 from auth_service.users.models import User
+from sqlalchemy import func, select
 from webrana_common.db.session import Database
 
 REGISTER = "/api/v1/auth/register"
@@ -82,9 +81,9 @@ async def test_database_refuses_two_spellings_of_one_email(
     assert (await client.post(REGISTER, json=body())).status_code == 201
     async with db.session() as session:
         count = await session.scalar(
-            select(func.count()).select_from(User).where(
-                func.lower(User.email) == "budi.santoso@example.co.id"
-            )
+            select(func.count())
+            .select_from(User)
+            .where(func.lower(User.email) == "budi.santoso@example.co.id")
         )
     assert count == 1
     from sqlalchemy.exc import IntegrityError
@@ -116,9 +115,7 @@ async def test_weak_passwords_are_refused_with_a_precise_code(
     assert await _users(db) == []
 
 
-@pytest.mark.parametrize(
-    "phone", ["12345", "+1 415 555 2671", "0812", "phone-number", "+62 21 1"]
-)
+@pytest.mark.parametrize("phone", ["12345", "+1 415 555 2671", "0812", "phone-number", "+62 21 1"])
 async def test_non_indonesian_or_invalid_phone_is_refused(
     client: httpx.AsyncClient, phone: str
 ) -> None:

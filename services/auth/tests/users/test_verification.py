@@ -5,10 +5,9 @@ from typing import Any
 
 import httpx
 from auth_helpers import PASSWORD, assert_problem, token_from_link
-from sqlalchemy import select, update
-
 from auth_service.one_time_tokens.models import OneTimeToken
 from auth_service.users.models import User
+from sqlalchemy import select, update
 from webrana_common.db.base import utcnow
 from webrana_common.db.session import Database
 
@@ -52,7 +51,9 @@ async def test_expired_verification_token_is_refused(
         await session.execute(
             update(OneTimeToken).values(expires_at=utcnow() - timedelta(seconds=1))
         )
-    assert_problem(await client.post(VERIFY, json={"token": token}), 410, "verification_token_expired")
+    assert_problem(
+        await client.post(VERIFY, json={"token": token}), 410, "verification_token_expired"
+    )
     assert not await _verified(db)
 
 
@@ -65,7 +66,9 @@ async def test_verification_token_lives_24_hours(
     assert abs((row.expires_at - row.created_at) - timedelta(hours=24)) < timedelta(seconds=1)
 
 
-async def test_unknown_or_malformed_verification_token_is_refused(client: httpx.AsyncClient) -> None:
+async def test_unknown_or_malformed_verification_token_is_refused(
+    client: httpx.AsyncClient,
+) -> None:
     assert_problem(
         await client.post(VERIFY, json={"token": "A" * 43}), 400, "verification_token_invalid"
     )

@@ -1,0 +1,1 @@
+"""gateway service: the one public door of the fleet."""
