@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 
 import httpx
+
 from auth_service.config import AuthSettings
 from webrana_common.embedded import free_port
 from webrana_common.testing.databases import DatabaseFactory

@@ -12,6 +12,7 @@ import pytest
 import uvicorn
 from fastapi import FastAPI
 from starlette.types import ASGIApp
+
 from webrana_common.service import create_service_app
 from webrana_common.settings import ServiceSettings
 

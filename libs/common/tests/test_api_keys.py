@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator, Callable
 import httpx
 import pytest
 from fastapi import FastAPI
+
 from webrana_common.auth import api_keys
 from webrana_common.auth.api_keys import Internal, identify_caller, parse_api_keys
 from webrana_common.logs import JsonFormatter

@@ -15,6 +15,7 @@ from fastapi import FastAPI
 from sqlalchemy import String, event, insert
 from sqlalchemy.orm import Mapped, mapped_column
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
 from webrana_common.db.base import make_base
 from webrana_common.db.session import Database, SessionDep, after_commit
 from webrana_common.errors import Conflict

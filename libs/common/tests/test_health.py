@@ -8,6 +8,7 @@ from collections.abc import Callable
 
 import pytest
 from fastapi import FastAPI
+
 from webrana_common import health
 from webrana_common.service import create_service_app
 from webrana_common.settings import ServiceSettings

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 import httpx
 import pytest
 from fastapi import FastAPI, Request, Response
+
 from webrana_common.http import internal_client
 from webrana_common.request_id import set_request_id
 from webrana_common.testing.client import running_app

@@ -22,6 +22,7 @@ from fastapi import FastAPI
 from jose import jwk, jwt
 from jose.backends.base import Key
 from starlette.responses import JSONResponse
+
 from webrana_common.auth.dependencies import AdminUser, CurrentUser
 from webrana_common.auth.jwt import MIN_REFETCH_SECONDS, JWKSVerifier, TokenInvalid
 from webrana_common.testing.client import running_app

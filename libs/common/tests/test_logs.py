@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
+
 from webrana_common.logs import JsonFormatter, configure_logging
 from webrana_common.request_id import set_request_id
 from webrana_common.testing.client import running_app

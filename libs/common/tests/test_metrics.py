@@ -10,6 +10,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from prometheus_client.parser import text_string_to_metric_families
+
 from webrana_common.metrics import BUCKETS, UNMATCHED
 from webrana_common.testing.client import running_app
 

@@ -16,6 +16,7 @@ import pytest
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import func, select
+
 from webrana_common.db.base import utcnow
 from webrana_common.db.session import Database
 from webrana_common.outbox import OutboxMessage, OutboxRelay, OutboxSender, OutboxStatus, add

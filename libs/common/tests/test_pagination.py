@@ -11,6 +11,7 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import Column, DateTime, Integer, MetaData, Table, Uuid, insert, select
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
 from webrana_common.db.session import to_async_url
 from webrana_common.errors import BadRequest
 from webrana_common.pagination import (

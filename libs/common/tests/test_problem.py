@@ -8,6 +8,7 @@ import httpx
 import pytest
 from fastapi import FastAPI, HTTPException
 from pydantic import BaseModel, Field
+
 from webrana_common.errors import NotFound, TooManyRequests, UpstreamError
 from webrana_common.problem import PROBLEM_JSON
 from webrana_common.testing.client import running_app

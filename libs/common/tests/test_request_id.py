@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 import httpx
 import pytest
 from fastapi import FastAPI, Request
+
 from webrana_common.request_id import MAX_LENGTH, get_request_id, sanitize_request_id
 from webrana_common.testing.client import running_app
 

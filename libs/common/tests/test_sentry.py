@@ -14,15 +14,15 @@ import pytest
 import sentry_sdk
 from fastapi import Request
 from pydantic import BaseModel
+
+from devstack.sandbox.sentry import create_app as create_sentry_sandbox
+from devstack.sandbox.sentry import parse_envelope
 from webrana_common.errors import NotFound, ServiceUnavailable
 from webrana_common.sentry import before_send, scrub_text
 from webrana_common.service import create_service_app
 from webrana_common.settings import ServiceSettings
 from webrana_common.testing.client import running_app
 from webrana_common.testing.live_server import LiveServer
-
-from devstack.sandbox.sentry import create_app as create_sentry_sandbox
-from devstack.sandbox.sentry import parse_envelope
 
 JWT = (
     "eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9"

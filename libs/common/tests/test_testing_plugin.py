@@ -9,6 +9,7 @@ import time
 import asyncpg
 import pytest
 from redis.asyncio import Redis
+
 from webrana_common.embedded import docker_available
 from webrana_common.testing.databases import DatabaseFactory
 

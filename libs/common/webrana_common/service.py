@@ -67,11 +67,12 @@ def create_service_app(
             else:
                 yield
         finally:
+            if state.db is not None:
+                # First: dispose() lets post-commit outbox deliveries finish over `state.http`.
+                await state.db.dispose()
             await state.http.aclose()
             if state.redis is not None:
                 await state.redis.aclose()
-            if state.db is not None:
-                await state.db.dispose()
 
     app = FastAPI(
         title=title,

@@ -61,10 +61,11 @@ def worker_settings(
     async def shutdown(ctx: dict[str, Any]) -> None:
         if on_shutdown is not None:
             await on_shutdown(ctx)
+        if ctx["db"] is not None:
+            # First: dispose() lets post-commit outbox deliveries finish over ctx["http"].
+            await ctx["db"].dispose()
         await ctx["http"].aclose()
         await ctx["redis"].aclose()
-        if ctx["db"] is not None:
-            await ctx["db"].dispose()
 
     jobs = list(cron_jobs)
     if use_outbox and settings.database_url:

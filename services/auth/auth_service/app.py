@@ -8,8 +8,6 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
 from starlette.responses import JSONResponse
-from webrana_common.auth.jwt import JWKSVerifier
-from webrana_common.service import create_service_app
 
 from auth_service.admin.router import router as admin_router
 from auth_service.audit.router import router as audit_router
@@ -22,6 +20,8 @@ from auth_service.telegram.router import internal_router as telegram_internal_ro
 from auth_service.telegram.router import router as telegram_router
 from auth_service.users.router import internal_router as users_internal_router
 from auth_service.users.router import router as users_router
+from webrana_common.auth.jwt import JWKSVerifier
+from webrana_common.service import create_service_app
 
 TAGS = [
     {"name": "account", "description": "Registration, email verification and the profile"},

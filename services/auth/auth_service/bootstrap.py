@@ -6,8 +6,6 @@ from __future__ import annotations
 import uuid
 
 from sqlalchemy.exc import IntegrityError
-from webrana_common.db.base import utcnow
-from webrana_common.db.session import Database
 
 from auth_service.audit import service as audit
 from auth_service.audit.models import AuditAction
@@ -17,6 +15,8 @@ from auth_service.passwords.policy import check_password
 from auth_service.users import repository as users
 from auth_service.users.fields import clean_name, normalize_email
 from auth_service.users.models import User, UserRole, UserStatus
+from webrana_common.db.base import utcnow
+from webrana_common.db.session import Database
 
 
 async def create_admin(database_url: str, email: str, password: str, full_name: str) -> str:

@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 from pydantic import Field, SecretStr, field_validator, model_validator
+
 from webrana_common.settings import ServiceSettings
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network

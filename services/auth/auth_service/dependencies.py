@@ -8,9 +8,6 @@ from typing import Annotated
 from fastapi import Depends
 from redis.asyncio import Redis
 from starlette.requests import HTTPConnection
-from webrana_common.auth.dependencies import CurrentUser, Principal
-from webrana_common.db.session import SessionDep
-from webrana_common.errors import Forbidden, Unauthorized
 
 from auth_service.client_info import ClientInfo, client_info
 from auth_service.config import AuthSettings
@@ -19,6 +16,9 @@ from auth_service.keys import KeyRing
 from auth_service.passwords.hashing import PasswordHashing
 from auth_service.users import repository as users
 from auth_service.users.models import User, UserRole
+from webrana_common.auth.dependencies import CurrentUser, Principal
+from webrana_common.db.session import SessionDep
+from webrana_common.errors import Forbidden, Unauthorized
 
 
 def _settings(conn: HTTPConnection) -> AuthSettings:

@@ -8,10 +8,10 @@ from enum import StrEnum
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
-from webrana_common import outbox
-from webrana_common.db.base import utcnow
 
 from auth_service.client_info import ClientInfo
+from webrana_common import outbox
+from webrana_common.db.base import utcnow
 
 TARGET = "notification:/internal/notifications/send"
 

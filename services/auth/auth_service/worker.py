@@ -8,16 +8,16 @@ from datetime import timedelta
 from typing import Any
 
 from arq import cron
+
+from auth_service.config import AuthSettings
+from auth_service.one_time_tokens import repository as one_time_tokens
+from auth_service.sessions import repository as sessions
 from webrana_common.db.base import utcnow
 from webrana_common.db.session import Database
 from webrana_common.http import internal_client
 from webrana_common.logs import configure_logging
 from webrana_common.outbox import OutboxRelay, OutboxSender, relay_outbox
 from webrana_common.redis import arq_redis_settings
-
-from auth_service.config import AuthSettings
-from auth_service.one_time_tokens import repository as one_time_tokens
-from auth_service.sessions import repository as sessions
 
 log = logging.getLogger("auth.worker")
 

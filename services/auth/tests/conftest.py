@@ -23,6 +23,7 @@ from starlette.routing import Route
 sys.path.insert(0, str(Path(__file__).parent))
 
 from auth_helpers import API_KEY, PASSWORD, SeededUser
+
 from auth_service.app import create_app
 from auth_service.config import AuthSettings
 from auth_service.keys import generate_private_pem
@@ -41,6 +42,12 @@ CHEAP_ARGON2 = {"argon2_time_cost": 1, "argon2_memory_cost_kib": 1024, "argon2_p
 @pytest.fixture(scope="session")
 def signing_pem() -> str:
     # One RSA key for the whole run: generating one per test would dominate the suite's time.
+    return generate_private_pem()
+
+
+@pytest.fixture(scope="session")
+def other_pem() -> str:
+    """A second key, for rotation and forgery tests."""
     return generate_private_pem()
 
 

@@ -2,8 +2,9 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from auth_service.config import AuthSettings
 from pydantic import SecretStr, ValidationError
+
+from auth_service.config import AuthSettings
 
 
 async def test_health_and_ready_report_database_and_redis(client: httpx.AsyncClient) -> None:

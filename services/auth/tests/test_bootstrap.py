@@ -4,11 +4,12 @@ import uuid
 from typing import Any
 
 import pytest
+from sqlalchemy import select
+
 from auth_service.audit.models import AuditEntry
 from auth_service.bootstrap import create_admin
 from auth_service.errors import WeakPassword
 from auth_service.users.models import User
-from sqlalchemy import select
 from webrana_common.db.session import Database
 
 

@@ -8,17 +8,17 @@ from typing import Any
 import httpx
 import pytest
 from auth_helpers import assert_problem
+from jose import jwt
+from pydantic import SecretStr
+
 from auth_service.app import create_app
 from auth_service.keys import (
     KeyRing,
-    generate_private_pem,
     key_from_pem,
     load_keyring,
     rotate_keys_dir,
     split_pems,
 )
-from jose import jwt
-from pydantic import SecretStr
 from webrana_common.auth.jwt import JWKSVerifier, TokenInvalid
 from webrana_common.testing.client import running_app
 
@@ -58,12 +58,12 @@ async def test_other_services_verify_tokens_with_the_published_jwks(
 
 
 async def test_rotation_keeps_old_tokens_valid_until_they_expire(
-    make_settings: Any, make_user: Any, signing_pem: str
+    make_settings: Any, make_user: Any, signing_pem: str, other_pem: str
 ) -> None:
     """The README procedure: the new key signs, the old one stays published until every token
     it signed has expired, then goes."""
     user = await make_user()
-    old_pem, new_pem = signing_pem, generate_private_pem()
+    old_pem, new_pem = signing_pem, other_pem
     old_kid, new_kid = key_from_pem(old_pem).kid, key_from_pem(new_pem).kid
     before = make_settings(jwt_private_key=SecretStr(old_pem))
     async with running_app(create_app(before)) as client:
@@ -95,12 +95,12 @@ async def test_rotation_keeps_old_tokens_valid_until_they_expire(
 
 
 async def test_an_expired_token_signed_with_a_previous_key_is_refused(
-    make_settings: Any, make_user: Any, signing_pem: str
+    make_settings: Any, make_user: Any, signing_pem: str, other_pem: str
 ) -> None:
     user = await make_user()
     old = KeyRing(key_from_pem(signing_pem))
     settings = make_settings(
-        jwt_private_key=SecretStr(generate_private_pem()), jwt_previous_keys=SecretStr(signing_pem)
+        jwt_private_key=SecretStr(other_pem), jwt_previous_keys=SecretStr(signing_pem)
     )
     now = int(time.time())
     expired = old.sign(
@@ -149,10 +149,10 @@ async def test_development_keys_dir_is_generated_then_rotated(
 
 
 async def test_a_token_signed_by_an_unknown_key_is_refused(
-    client: httpx.AsyncClient, make_user: Any, settings: Any
+    client: httpx.AsyncClient, make_user: Any, settings: Any, other_pem: str
 ) -> None:
     user = await make_user()
-    stranger = KeyRing(key_from_pem(generate_private_pem()))
+    stranger = KeyRing(key_from_pem(other_pem))
     forged = stranger.sign(
         {
             "iss": settings.jwt_issuer,
@@ -165,8 +165,10 @@ async def test_a_token_signed_by_an_unknown_key_is_refused(
     assert_problem(await _me(client, forged), 401, "token_invalid")
 
 
-def test_several_pems_fit_one_variable_even_with_escaped_newlines() -> None:
-    first, second = generate_private_pem(), generate_private_pem()
+def test_several_pems_fit_one_variable_even_with_escaped_newlines(
+    signing_pem: str, other_pem: str
+) -> None:
+    first, second = signing_pem, other_pem
     escaped = (first + second).replace("\n", "\\n")
     assert [key_from_pem(p).kid for p in split_pems(escaped)] == [
         key_from_pem(first).kid,
@@ -174,10 +176,12 @@ def test_several_pems_fit_one_variable_even_with_escaped_newlines() -> None:
     ]
 
 
-def test_previous_keys_may_be_public_only_but_the_current_one_must_be_private() -> None:
+def test_previous_keys_may_be_public_only_but_the_current_one_must_be_private(
+    signing_pem: str,
+) -> None:
     from cryptography.hazmat.primitives import serialization
 
-    pem = generate_private_pem()
+    pem = signing_pem
     private = serialization.load_pem_private_key(pem.encode(), password=None)
     public_pem = (
         private.public_key()

@@ -4,8 +4,9 @@ from typing import Any
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from auth_service.models import Base, import_all_models
 from sqlalchemy import text
+
+from auth_service.models import Base, import_all_models
 from webrana_common.db.session import Database
 from webrana_common.outbox.models import OutboxMessage
 

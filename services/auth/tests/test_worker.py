@@ -4,10 +4,11 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from sqlalchemy import func, select, update
+
 from auth_service import worker
 from auth_service.one_time_tokens.models import OneTimeToken
 from auth_service.sessions.models import RefreshFamily, RefreshToken
-from sqlalchemy import func, select, update
 from webrana_common.db.base import utcnow
 from webrana_common.db.session import Database
 from webrana_common.outbox.models import OutboxMessage

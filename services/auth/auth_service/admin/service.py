@@ -5,8 +5,6 @@ from __future__ import annotations
 import uuid
 
 from sqlalchemy.ext.asyncio import AsyncSession
-from webrana_common.db.base import utcnow
-from webrana_common.errors import Forbidden
 
 from auth_service.audit import service as audit
 from auth_service.audit.models import AuditAction
@@ -21,6 +19,8 @@ from auth_service.sessions import service as sessions
 from auth_service.sessions.models import RevokeReason
 from auth_service.users import repository as users
 from auth_service.users.models import User, UserRole, UserStatus
+from webrana_common.db.base import utcnow
+from webrana_common.errors import Forbidden
 
 
 async def get_user(session: AsyncSession, user_id: uuid.UUID) -> User:

@@ -8,9 +8,9 @@ from typing import Any
 from sqlalchemy import DateTime, Index, String
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
-from webrana_common.db.base import UUIDPrimaryKey, utcnow
 
 from auth_service.models import Base
+from webrana_common.db.base import UUIDPrimaryKey, utcnow
 
 
 class AuditAction(StrEnum):

@@ -5,9 +5,9 @@ from collections.abc import Sequence
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
-from webrana_common.pagination import paginate_newest_first
 
 from auth_service.audit.models import AuditEntry
+from webrana_common.pagination import paginate_newest_first
 
 
 async def search(

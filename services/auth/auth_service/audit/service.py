@@ -7,10 +7,10 @@ import uuid
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
-from webrana_common.db.base import utcnow
-from webrana_common.request_id import get_request_id
 
 from auth_service.audit.models import AuditAction, AuditEntry
+from webrana_common.db.base import utcnow
+from webrana_common.request_id import get_request_id
 
 
 async def record(

@@ -9,9 +9,9 @@ from enum import StrEnum
 
 from sqlalchemy import CheckConstraint, DateTime, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
-from webrana_common.db.base import UUIDPrimaryKey, utcnow
 
 from auth_service.models import Base
+from webrana_common.db.base import UUIDPrimaryKey, utcnow
 
 
 class TokenPurpose(StrEnum):

@@ -7,12 +7,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
-from webrana_common.db.base import utcnow
 
 from auth_service.errors import OneTimeTokenExpired, OneTimeTokenInvalid, OneTimeTokenUsed
 from auth_service.one_time_tokens import repository
 from auth_service.one_time_tokens.models import OneTimeToken, TokenPurpose
 from auth_service.opaque_tokens import hash_token, new_token
+from webrana_common.db.base import utcnow
 
 _CODE_PREFIX = {
     TokenPurpose.EMAIL_VERIFY: "verification_token",

@@ -1,8 +1,6 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Response, status
-from webrana_common.auth.dependencies import CurrentUser
-from webrana_common.db.session import SessionDep
 
 from auth_service.dependencies import (
     ActiveUser,
@@ -16,6 +14,8 @@ from auth_service.openapi import problems
 from auth_service.passwords import service
 from auth_service.passwords.schemas import ChangePasswordRequest, ResetPasswordRequest
 from auth_service.users.schemas import Accepted, EmailRequest
+from webrana_common.auth.dependencies import CurrentUser
+from webrana_common.db.session import SessionDep
 
 router = APIRouter(prefix="/api/v1/auth", tags=["passwords"])
 

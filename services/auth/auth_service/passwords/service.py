@@ -7,7 +7,6 @@ from datetime import timedelta
 
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession
-from webrana_common.db.base import utcnow
 
 from auth_service.audit import service as audit
 from auth_service.audit.models import AuditAction
@@ -24,6 +23,7 @@ from auth_service.sessions.models import RevokeReason
 from auth_service.throttle import LoginThrottle, within_budget
 from auth_service.users import repository as users
 from auth_service.users.models import User
+from webrana_common.db.base import utcnow
 
 RESET_PATH = "/reset-password"
 

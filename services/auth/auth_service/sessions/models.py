@@ -8,9 +8,9 @@ from enum import StrEnum
 
 from sqlalchemy import DateTime, ForeignKey, Index, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
-from webrana_common.db.base import UUIDPrimaryKey, utcnow
 
 from auth_service.models import Base
+from webrana_common.db.base import UUIDPrimaryKey, utcnow
 
 
 class RevokeReason(StrEnum):

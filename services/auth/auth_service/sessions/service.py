@@ -9,7 +9,6 @@ from datetime import datetime, timedelta
 
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession
-from webrana_common.db.base import utcnow
 
 from auth_service import access_tokens
 from auth_service.audit import service as audit
@@ -36,6 +35,7 @@ from auth_service.sessions.sealing import seal, unseal
 from auth_service.throttle import LoginThrottle
 from auth_service.users import repository as users
 from auth_service.users.models import User
+from webrana_common.db.base import utcnow
 
 
 @dataclass(frozen=True)

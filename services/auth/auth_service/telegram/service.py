@@ -6,7 +6,6 @@ import uuid
 from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
-from webrana_common.db.base import utcnow
 
 from auth_service.config import AuthSettings
 from auth_service.errors import UserNotFound
@@ -15,6 +14,7 @@ from auth_service.one_time_tokens.models import TokenPurpose
 from auth_service.telegram.schemas import TelegramLink
 from auth_service.users import repository as users
 from auth_service.users.models import User
+from webrana_common.db.base import utcnow
 
 
 async def create_link(session: AsyncSession, settings: AuthSettings, user: User) -> TelegramLink:

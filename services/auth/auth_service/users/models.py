@@ -5,9 +5,9 @@ from enum import StrEnum
 
 from sqlalchemy import BigInteger, CheckConstraint, DateTime, Index, String, func
 from sqlalchemy.orm import Mapped, mapped_column
-from webrana_common.db.base import TimestampMixin, UUIDPrimaryKey
 
 from auth_service.models import Base
+from webrana_common.db.base import TimestampMixin, UUIDPrimaryKey
 
 
 class UserRole(StrEnum):

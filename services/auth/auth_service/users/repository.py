@@ -5,9 +5,9 @@ from collections.abc import Sequence
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from webrana_common.pagination import paginate_newest_first
 
 from auth_service.users.models import User
+from webrana_common.pagination import paginate_newest_first
 
 
 async def get(session: AsyncSession, user_id: uuid.UUID) -> User | None:

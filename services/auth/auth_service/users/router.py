@@ -3,8 +3,6 @@ from __future__ import annotations
 import uuid
 
 from fastapi import APIRouter, status
-from webrana_common.auth.api_keys import Internal
-from webrana_common.db.session import SessionDep
 
 from auth_service.dependencies import ActiveUser, HashingDep, RedisDep, SettingsDep
 from auth_service.errors import UserNotFound
@@ -13,12 +11,15 @@ from auth_service.users import repository, service
 from auth_service.users.schemas import (
     Accepted,
     EmailRequest,
+    EmailVerified,
     InternalUserView,
     MeView,
     RegisterRequest,
     UpdateProfileRequest,
     VerifyEmailRequest,
 )
+from webrana_common.auth.api_keys import Internal
+from webrana_common.db.session import SessionDep
 
 router = APIRouter(prefix="/api/v1/auth", tags=["account"])
 internal_router = APIRouter(prefix="/internal", tags=["internal"])
@@ -52,8 +53,9 @@ async def register(
         s410="verification_token_expired verification_token_used",
     ),
 )
-async def verify_email(body: VerifyEmailRequest, session: SessionDep) -> MeView:
-    return MeView.of(await service.verify_email(session, body.token))
+async def verify_email(body: VerifyEmailRequest, session: SessionDep) -> EmailVerified:
+    user = await service.verify_email(session, body.token)
+    return EmailVerified(email=user.email, email_verified=user.email_verified)
 
 
 @router.post(

@@ -66,6 +66,13 @@ class EmailRequest(BaseModel):
     email: Email
 
 
+class EmailVerified(BaseModel):
+    """Deliberately small: whoever holds the link gets no profile data beyond the address."""
+
+    email: str
+    email_verified: bool
+
+
 class Accepted(BaseModel):
     detail: str
 

@@ -8,7 +8,6 @@ from datetime import timedelta
 from redis.asyncio import Redis
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
-from webrana_common.db.base import utcnow
 
 from auth_service.config import AuthSettings
 from auth_service.errors import EmailAlreadyRegistered
@@ -21,6 +20,7 @@ from auth_service.throttle import within_budget
 from auth_service.users import repository
 from auth_service.users.models import User
 from auth_service.users.schemas import RegisterRequest, UpdateProfileRequest
+from webrana_common.db.base import utcnow
 
 VERIFY_PATH = "/verify-email"
 

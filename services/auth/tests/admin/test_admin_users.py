@@ -6,9 +6,10 @@ from uuid import uuid4
 import httpx
 import pytest
 from auth_helpers import assert_problem
+from sqlalchemy import select
+
 from auth_service.audit.models import AuditEntry
 from auth_service.sessions.models import RefreshFamily
-from sqlalchemy import select
 from webrana_common.db.session import Database
 
 ADMIN = "/api/v1/admin/users"

@@ -5,11 +5,12 @@ from typing import Any
 
 import httpx
 from auth_helpers import assert_problem, token_from_link
+from sqlalchemy import select, update
+
 from auth_service.audit.models import AuditEntry
 from auth_service.one_time_tokens.models import OneTimeToken
 from auth_service.sessions.models import RefreshFamily
 from auth_service.users.models import User
-from sqlalchemy import select, update
 from webrana_common.db.base import utcnow
 from webrana_common.db.session import Database
 

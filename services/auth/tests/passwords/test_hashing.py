@@ -5,6 +5,7 @@ import time
 from typing import Any
 
 import httpx
+
 from auth_service.config import ARGON2_MEMORY_COST_KIB, ARGON2_TIME_COST, AuthSettings
 from auth_service.passwords.hashing import PasswordHashing
 

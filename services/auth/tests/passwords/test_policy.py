@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import pytest
+
 from auth_service.errors import WeakPassword
 from auth_service.passwords.policy import check_password, common_passwords
 

@@ -4,10 +4,11 @@ from typing import Any
 
 import httpx
 from auth_helpers import assert_problem
-from auth_service.sessions.models import RefreshFamily, RefreshToken
-from auth_service.users.models import User
 from jose import jwt
 from sqlalchemy import select
+
+from auth_service.sessions.models import RefreshFamily, RefreshToken
+from auth_service.users.models import User
 from webrana_common.db.session import Database
 
 LOGIN = "/api/v1/auth/login"

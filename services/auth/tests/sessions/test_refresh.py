@@ -6,9 +6,10 @@ from typing import Any
 
 import httpx
 from auth_helpers import assert_problem
+from sqlalchemy import select, update
+
 from auth_service.audit.models import AuditEntry
 from auth_service.sessions.models import RefreshFamily, RefreshToken
-from sqlalchemy import select, update
 from webrana_common.db.base import utcnow
 from webrana_common.db.session import Database
 
@@ -132,8 +133,9 @@ async def test_suspended_user_cannot_refresh(
 async def test_refresh_picks_up_a_role_change(
     client: httpx.AsyncClient, make_user: Any, login: Any, db: Database
 ) -> None:
-    from auth_service.users.models import User
     from jose import jwt
+
+    from auth_service.users.models import User
 
     pair = await login(await make_user())
     async with db.session() as session:

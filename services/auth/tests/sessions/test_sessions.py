@@ -5,8 +5,9 @@ from uuid import uuid4
 
 import httpx
 from auth_helpers import assert_problem
-from auth_service.sessions.models import RefreshFamily
 from sqlalchemy import select
+
+from auth_service.sessions.models import RefreshFamily
 from webrana_common.db.session import Database
 
 SESSIONS = "/api/v1/auth/sessions"

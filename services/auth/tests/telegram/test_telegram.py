@@ -7,9 +7,10 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 from auth_helpers import API_KEY, assert_problem
+from sqlalchemy import select, update
+
 from auth_service.one_time_tokens.models import OneTimeToken
 from auth_service.users.models import User
-from sqlalchemy import select, update
 from webrana_common.db.base import utcnow
 from webrana_common.db.session import Database
 

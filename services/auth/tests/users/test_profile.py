@@ -4,8 +4,9 @@ from typing import Any
 
 import httpx
 from auth_helpers import assert_problem
-from auth_service.users.models import User
 from sqlalchemy import select
+
+from auth_service.users.models import User
 from webrana_common.db.session import Database
 
 ME = "/api/v1/auth/me"

@@ -5,8 +5,9 @@ from typing import Any
 import httpx
 import pytest
 from auth_helpers import PASSWORD, assert_problem
-from auth_service.users.models import User
 from sqlalchemy import func, select
+
+from auth_service.users.models import User
 from webrana_common.db.session import Database
 
 REGISTER = "/api/v1/auth/register"
