@@ -26,6 +26,9 @@ from webrana_common.problem import problem_response
 
 router = APIRouter(prefix="/api/v1/auth", tags=["sessions"])
 
+# Token responses must never sit in a browser or proxy cache (RFC 6749, 5.1).
+NO_STORE = "no-store"
+
 
 def _returned_problem(request: Request, exc: AppError) -> JSONResponse:
     return problem_response(
@@ -52,6 +55,7 @@ def _returned_problem(request: Request, exc: AppError) -> JSONResponse:
     ),
 )
 async def login(
+    response: Response,
     body: LoginRequest,
     session: SessionDep,
     settings: SettingsDep,
@@ -61,6 +65,7 @@ async def login(
     client: ClientDep,
 ) -> TokenPair:
     issuer = service.Issuer(settings, keys)
+    response.headers["Cache-Control"] = NO_STORE
     return await service.login(session, issuer, hashing, redis, body.email, body.password, client)
 
 
@@ -78,12 +83,14 @@ async def login(
 )
 async def refresh(
     request: Request,
+    response: Response,
     body: RefreshRequest,
     session: SessionDep,
     settings: SettingsDep,
     keys: KeysDep,
     client: ClientDep,
 ) -> TokenPair | JSONResponse:
+    response.headers["Cache-Control"] = NO_STORE
     try:
         return await service.refresh(
             session, service.Issuer(settings, keys), body.refresh_token, client

@@ -45,6 +45,7 @@ async def test_login_stores_only_the_hash_of_the_refresh_token_and_the_device(
         },
     )
     assert response.status_code == 200, response.text
+    assert response.headers["cache-control"] == "no-store"
     refresh = response.json()["refresh_token"]
     async with db.session() as session:
         family = (await session.scalars(select(RefreshFamily))).one()

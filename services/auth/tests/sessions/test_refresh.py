@@ -36,6 +36,7 @@ async def test_refresh_rotates_the_token_and_keeps_the_session(
     first = await login(await make_user())
     response = await _refresh(client, first["refresh_token"])
     assert response.status_code == 200, response.text
+    assert response.headers["cache-control"] == "no-store"
     second = response.json()
     assert second["refresh_token"] != first["refresh_token"]
     assert second["access_token"] != first["access_token"]
