@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import ClassVar, Literal
 
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -12,6 +12,8 @@ DEV_API_KEY = "dev-internal-key"
 
 class ServiceSettings(BaseSettings):
     model_config = SettingsConfigDict(env_file=None, extra="ignore", case_sensitive=False)
+    # auth signs tokens and verifies them from memory; every other service needs JWKS_URL.
+    verifies_tokens_over_http: ClassVar[bool] = True
 
     service_name: str = "service"
     environment: Literal["development", "test", "production"] = "development"
@@ -67,7 +69,10 @@ class ServiceSettings(BaseSettings):
     def _refuse_unsafe_production(self) -> ServiceSettings:
         if self.environment != "production":
             return self
-        missing = [n for n in ("database_url", "redis_url", "jwks_url") if not getattr(self, n)]
+        required = ["database_url", "redis_url"]
+        if self.verifies_tokens_over_http:
+            required.append("jwks_url")
+        missing = [n for n in required if not getattr(self, n)]
         if missing:
             raise ValueError(f"production needs {', '.join(m.upper() for m in missing)}")
         if DEV_API_KEY in self.internal_api_keys.get_secret_value() or (

@@ -29,6 +29,34 @@ Hook = Callable[[dict[str, Any]], Awaitable[None]]
 RELAY_SECONDS = {0, 10, 20, 30, 40, 50}
 
 
+async def open_worker_context(
+    ctx: dict[str, Any], settings: ServiceSettings, *, use_outbox: bool = True
+) -> None:
+    """What every job finds in `ctx`: settings, db, redis, http and (with the outbox) the relay."""
+    configure_logging(f"{settings.service_name}-worker", settings.log_level)
+    init_sentry(settings)
+    ctx["settings"] = settings
+    ctx["http"] = internal_client(
+        api_key=settings.internal_api_key.get_secret_value(),
+        timeout=settings.http_timeout_seconds,
+    )
+    ctx["redis"] = redis_client(settings.redis_url) if settings.redis_url else None
+    ctx["db"] = Database(settings.database_url) if settings.database_url else None
+    if use_outbox and ctx["db"] is not None:
+        relay = OutboxRelay(ctx["db"], OutboxSender(ctx["http"], settings.service_urls()))
+        ctx["db"].outbox_relay = relay
+        ctx["outbox_relay"] = relay
+
+
+async def close_worker_context(ctx: dict[str, Any]) -> None:
+    if ctx.get("db") is not None:
+        # First: dispose() lets post-commit outbox deliveries finish over ctx["http"].
+        await ctx["db"].dispose()
+    await ctx["http"].aclose()
+    if ctx.get("redis") is not None:
+        await ctx["redis"].aclose()
+
+
 def worker_settings(
     settings: ServiceSettings,
     *,
@@ -42,30 +70,14 @@ def worker_settings(
         raise RuntimeError("the worker needs REDIS_URL")
 
     async def startup(ctx: dict[str, Any]) -> None:
-        configure_logging(f"{settings.service_name}-worker", settings.log_level)
-        init_sentry(settings)
-        ctx["settings"] = settings
-        ctx["http"] = internal_client(
-            api_key=settings.internal_api_key.get_secret_value(),
-            timeout=settings.http_timeout_seconds,
-        )
-        ctx["redis"] = redis_client(settings.redis_url)  # type: ignore[arg-type]
-        ctx["db"] = Database(settings.database_url) if settings.database_url else None
-        if use_outbox and ctx["db"] is not None:
-            relay = OutboxRelay(ctx["db"], OutboxSender(ctx["http"], settings.service_urls()))
-            ctx["db"].outbox_relay = relay
-            ctx["outbox_relay"] = relay
+        await open_worker_context(ctx, settings, use_outbox=use_outbox)
         if on_startup is not None:
             await on_startup(ctx)
 
     async def shutdown(ctx: dict[str, Any]) -> None:
         if on_shutdown is not None:
             await on_shutdown(ctx)
-        if ctx["db"] is not None:
-            # First: dispose() lets post-commit outbox deliveries finish over ctx["http"].
-            await ctx["db"].dispose()
-        await ctx["http"].aclose()
-        await ctx["redis"].aclose()
+        await close_worker_context(ctx)
 
     jobs = list(cron_jobs)
     if use_outbox and settings.database_url:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipaddress
 import re
 from pathlib import Path
+from typing import ClassVar
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 
@@ -21,6 +22,7 @@ ARGON2_PARALLELISM = 1
 class AuthSettings(ServiceSettings):
     service_name: str = "auth"
     port: int = 3001
+    verifies_tokens_over_http: ClassVar[bool] = False
 
     # Signing keys: PEMs in production, a generated folder in development (see README, "Keys").
     jwt_private_key: SecretStr | None = None

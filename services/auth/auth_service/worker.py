@@ -14,10 +14,9 @@ from auth_service.one_time_tokens import repository as one_time_tokens
 from auth_service.sessions import repository as sessions
 from webrana_common.db.base import utcnow
 from webrana_common.db.session import Database
-from webrana_common.http import internal_client
-from webrana_common.logs import configure_logging
-from webrana_common.outbox import OutboxRelay, OutboxSender, relay_outbox
+from webrana_common.outbox import relay_outbox
 from webrana_common.redis import arq_redis_settings
+from webrana_common.worker import close_worker_context, open_worker_context
 
 log = logging.getLogger("auth.worker")
 
@@ -30,19 +29,11 @@ async def startup(ctx: dict[str, Any]) -> None:
     settings = AuthSettings()
     if not settings.database_url:
         raise RuntimeError("the auth worker needs DATABASE_URL")
-    configure_logging(f"{settings.service_name}-worker", settings.log_level)
-    ctx["settings"] = settings
-    ctx["db"] = Database(settings.database_url, pool_size=2)
-    ctx["http"] = internal_client(
-        api_key=settings.internal_api_key.get_secret_value(),
-        timeout=settings.http_timeout_seconds,
-    )
-    ctx["outbox_relay"] = OutboxRelay(ctx["db"], OutboxSender(ctx["http"], settings.service_urls()))
+    await open_worker_context(ctx, settings)
 
 
 async def shutdown(ctx: dict[str, Any]) -> None:
-    await ctx["http"].aclose()
-    await ctx["db"].dispose()
+    await close_worker_context(ctx)
 
 
 async def purge_expired(ctx: dict[str, Any]) -> dict[str, int]:
