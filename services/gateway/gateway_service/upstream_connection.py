@@ -109,6 +109,8 @@ class UpstreamResponse:
     def take_body(self) -> bytes:
         """Everything buffered (the whole body once `complete`)."""
         chunks = self._chunks
+        if not chunks:
+            return b""
         data = chunks.popleft() if len(chunks) == 1 else b"".join(chunks)
         chunks.clear()
         self._buffered = 0
