@@ -21,13 +21,13 @@ from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 import psutil
-from webrana_common.embedded import EmbeddedPostgres, EmbeddedRedis
 
 from devstack.console import Console
 from devstack.errors import FleetError
 from devstack.fleet import Ports, Service
 from devstack.home import Home
 from devstack.supervisor import run_to_completion
+from webrana_common.embedded import EmbeddedPostgres, EmbeddedRedis
 
 T = TypeVar("T")
 

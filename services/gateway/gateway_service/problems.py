@@ -73,7 +73,9 @@ class UpstreamBadResponse(AppError):
     title = "Bad gateway"
 
     def __init__(self, service: str) -> None:
-        super().__init__(f"The {service} service answered with an invalid response", service=service)
+        super().__init__(
+            f"The {service} service answered with an invalid response", service=service
+        )
 
 
 async def send_problem(
@@ -95,7 +97,9 @@ async def send_problem(
     if headers:
         response.raw_headers.extend(headers)
     if scope["type"] == "websocket":
-        await _reject_handshake(scope, send, response.status_code, response.raw_headers, response.body)
+        await _reject_handshake(
+            scope, send, response.status_code, response.raw_headers, response.body
+        )
         return
     await response(scope, receive, send)
 

@@ -252,7 +252,11 @@ class Forwarder:
         headers = response_headers(response.headers)
         if extra_headers:
             headers.extend(extra_headers)
-        start: Message = {"type": "http.response.start", "status": response.status, "headers": headers}
+        start: Message = {
+            "type": "http.response.start",
+            "status": response.status,
+            "headers": headers,
+        }
         if response.complete:
             body = response.take_body()
             await send(start)

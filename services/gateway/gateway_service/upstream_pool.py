@@ -8,7 +8,7 @@ import ssl
 from collections import deque
 from urllib.parse import urlsplit
 
-from gateway_service.upstream_connection import UpstreamConnection, UpstreamConnectError
+from gateway_service.upstream_connection import UpstreamConnectError, UpstreamConnection
 
 
 class UpstreamPool:
@@ -75,7 +75,9 @@ class UpstreamPool:
         except (OSError, TimeoutError) as exc:
             self._open -= 1
             self._wake_one()
-            reason = "timed out" if isinstance(exc, TimeoutError) else str(exc) or type(exc).__name__
+            reason = (
+                "timed out" if isinstance(exc, TimeoutError) else str(exc) or type(exc).__name__
+            )
             raise UpstreamConnectError(f"cannot connect to {self.service}: {reason}") from exc
         except BaseException:
             self._open -= 1

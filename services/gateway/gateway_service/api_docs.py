@@ -1,0 +1,111 @@
+"""`/openapi.json`: the merged document, refreshed every OPENAPI_REFRESH_SECONDS. A service
+that does not answer keeps its last known part, marked stale; one never reached is marked
+missing. `/docs` (FastAPI's Swagger UI) reads this document."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+from fastapi import APIRouter, Request
+from starlette.responses import JSONResponse
+
+from gateway_service.openapi_merge import GATEWAY, ServicePart, merge_documents
+
+log = logging.getLogger("webrana.gateway.docs")
+
+DESCRIPTION = (
+    "The public API of WeBrana Cloud, merged from every service's own document by the gateway. "
+    "Operations marked with a lock need `Authorization: Bearer <access token>` (from "
+    "`POST /api/v1/auth/login`). Errors are RFC 9457 `application/problem+json` with a stable "
+    "`code`. Rate limits are announced in `RateLimit-*` headers; a 429 carries `Retry-After`."
+)
+
+
+class ApiDocuments:
+    def __init__(
+        self,
+        upstreams: dict[str, str],
+        *,
+        gateway_document: Callable[[], dict[str, Any]],
+        refresh_seconds: float,
+        fetch_timeout: float,
+        version: str,
+    ) -> None:
+        self.upstreams = upstreams
+        self.gateway_document = gateway_document
+        self.refresh_seconds = refresh_seconds
+        self.fetch_timeout = fetch_timeout
+        self.version = version
+        self.parts = {service: ServicePart(service) for service in upstreams}
+        self._merged: dict[str, Any] | None = None
+        self._first_refresh = asyncio.Event()
+
+    def current(self) -> dict[str, Any]:
+        if self._merged is None:
+            self._merged = self._merge()
+        return self._merged
+
+    async def wait_first_refresh(self) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._first_refresh.wait(), self.fetch_timeout + 1)
+
+    async def refresh(self, client: httpx.AsyncClient) -> None:
+        await asyncio.gather(*(self._fetch(client, s, url) for s, url in self.upstreams.items()))
+        self._merged = self._merge()
+        self._first_refresh.set()
+
+    async def run(self, client: httpx.AsyncClient) -> None:
+        while True:
+            try:
+                await self.refresh(client)
+            except Exception:
+                log.exception("merging the API documents failed")
+            await asyncio.sleep(self.refresh_seconds)
+
+    async def _fetch(self, client: httpx.AsyncClient, service: str, base_url: str) -> None:
+        part = self.parts[service]
+        try:
+            if not base_url:
+                raise ValueError("no URL configured")
+            response = await client.get(
+                f"{base_url.rstrip('/')}/openapi.json", timeout=self.fetch_timeout
+            )
+            response.raise_for_status()
+            document = response.json()
+            if not isinstance(document, dict) or "paths" not in document:
+                raise ValueError("not an OpenAPI document")
+        except (httpx.HTTPError, ValueError) as exc:
+            part.error = f"{type(exc).__name__}: {exc}"[:200]
+            part.status = "stale" if part.document is not None else "missing"
+            return
+        part.document = document
+        part.status = "ok"
+        part.error = None
+        part.fetched_at = datetime.now(UTC).isoformat(timespec="seconds")
+
+    def _merge(self) -> dict[str, Any]:
+        own = ServicePart(GATEWAY, self.gateway_document(), "ok")
+        return merge_documents(
+            [own, *self.parts.values()],
+            title="WeBrana Cloud API",
+            version=self.version,
+            description=DESCRIPTION,
+        )
+
+
+def docs_router() -> APIRouter:
+    router = APIRouter(include_in_schema=False)
+
+    @router.get("/openapi.json")
+    async def openapi(request: Request) -> JSONResponse:
+        documents: ApiDocuments = request.app.state.api_documents
+        await documents.wait_first_refresh()
+        return JSONResponse(documents.current(), headers={"Cache-Control": "no-cache"})
+
+    return router

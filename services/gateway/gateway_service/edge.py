@@ -1,0 +1,275 @@
+"""The hot path: every request passes here first, as pure ASGI (no FastAPI routing, no
+Request objects). In order: normalise the path (400 if ambiguous, 404 for /internal/**), find
+the route (else the gateway's own FastAPI routes answer), refuse oversized bodies (413) and
+admin calls from outside ADMIN_ALLOWED_CIDRS (403), check the token, count the call against its
+rate limit (429), require a token / the admin role (401/403), consult the service's circuit
+breaker (503) and forward.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass
+
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from gateway_service.client_address import ClientAddress, in_networks
+from gateway_service.edge_auth import Identity, TokenInvalid, bearer_token, query_token
+from gateway_service.paths import PathRejected, is_internal, normalize_path
+from gateway_service.problems import (
+    AdminNetworkForbidden,
+    BodyTooLarge,
+    CircuitOpen,
+    PathInvalid,
+    RouteNotFound,
+    UpstreamNotConfigured,
+    send_problem,
+)
+from gateway_service.proxy import ClientDisconnected, ForwardedRequest, connection_tokens
+from gateway_service.routes import Access, Route, access_for, match_route, match_websocket_route
+from gateway_service.runtime import GatewayRuntime
+from gateway_service.websocket_proxy import WebSocketProxy
+from webrana_common.errors import AppError, BadRequest, Forbidden, TooManyRequests, Unauthorized
+
+# Request headers the edge reads, by slot, in one pass.
+_SLOTS = {
+    b"authorization": 0,
+    b"content-length": 1,
+    b"transfer-encoding": 2,
+    b"host": 3,
+    b"x-forwarded-for": 4,
+    b"x-forwarded-proto": 5,
+    b"x-forwarded-host": 6,
+    b"connection": 7,
+}
+
+
+@dataclass(slots=True)
+class Admission:
+    identity: Identity | None
+    rate_headers: list[tuple[bytes, bytes]]
+
+
+class Refused(Exception):
+    def __init__(self, error: AppError, headers: list[tuple[bytes, bytes]] | None = None) -> None:
+        self.error = error
+        self.headers = headers or []
+
+
+class Edge:
+    def __init__(self, app: ASGIApp, *, runtime: GatewayRuntime) -> None:
+        self.app = app
+        self.runtime = runtime
+        self.websockets = WebSocketProxy(runtime)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        kind = scope["type"]
+        if kind != "http" and kind != "websocket":
+            await self.app(scope, receive, send)
+            return
+        raw = scope.get("raw_path") or scope["path"].encode("utf-8")
+        try:
+            path, target = normalize_path(raw)
+        except PathRejected as exc:
+            await send_problem(scope, receive, send, PathInvalid(str(exc)))
+            return
+        if is_internal(path):
+            # Not "forbidden": to a client, /internal/** does not exist.
+            await send_problem(scope, receive, send, RouteNotFound(f"No route matches {path}"))
+            return
+        if kind == "websocket":
+            await self._websocket(scope, receive, send, path, target)
+            return
+        route = match_route(path)
+        if route is None:
+            if path != scope["path"]:
+                scope = {**scope, "path": path, "raw_path": target}
+            await self.app(scope, receive, send)
+            return
+        scope["route"] = route  # the metrics label: the route pattern, never the raw path
+        try:
+            await self._http(scope, receive, send, route, path, target)
+        except Refused as refused:
+            await send_problem(scope, receive, send, refused.error, refused.headers)
+        except ClientDisconnected:
+            return
+
+    async def _http(
+        self, scope: Scope, receive: Receive, send: Send, route: Route, path: str, target: bytes
+    ) -> None:
+        runtime = self.runtime
+        found = _scan(scope["headers"])
+        client = self._client(scope, found[4])
+        chunked = found[2] is not None and b"chunked" in found[2].lower()
+        limit = runtime.body_limits.for_path(path)
+        content_length = None
+        if found[1] is not None and not chunked:
+            try:
+                content_length = int(found[1])
+            except ValueError:
+                raise Refused(BadRequest("Content-Length is not a number")) from None
+            if content_length > limit:
+                raise Refused(BodyTooLarge(limit))
+        access = access_for(route, scope["method"], path)
+        token = bearer_token(scope["headers"]) if found[0] is not None else None
+        admission = await self._admit(scope, route, access, client, token)
+        request = ForwardedRequest(
+            target=target,
+            client_ip=client.ip,
+            forwarded_for=self._forwarded_for(scope, client, found[4]),
+            forwarded_proto=self._forwarded_proto(scope, client, found[5]),
+            forwarded_host=(found[6] if client.via_trusted_proxy and found[6] else found[3]) or b"",
+            content_length=content_length,
+            chunked=chunked,
+            body_limit=limit,
+            connection_tokens=connection_tokens(found[7]) if found[7] else frozenset(),
+        )
+        pool, breaker = self._upstream(route, admission)
+        try:
+            await runtime.forwarder.forward(
+                scope, receive, send, pool, breaker, request, admission.rate_headers
+            )
+        except AppError as exc:
+            raise Refused(exc, admission.rate_headers) from exc
+
+    async def _websocket(
+        self, scope: Scope, receive: Receive, send: Send, path: str, target: bytes
+    ) -> None:
+        route = match_websocket_route(path)
+        if route is None:
+            await send_problem(scope, receive, send, RouteNotFound(f"No WebSocket route at {path}"))
+            return
+        scope["route"] = route
+        found = _scan(scope["headers"])
+        client = self._client(scope, found[4])
+        token = bearer_token(scope["headers"]) or query_token(scope.get("query_string", b""))
+        try:
+            admission = await self._admit(
+                scope, route, access_for(route, "GET", path), client, token
+            )
+            pool, breaker = self._upstream(route, admission)
+        except Refused as refused:
+            await send_problem(scope, receive, send, refused.error, refused.headers)
+            return
+        await self.websockets.serve(
+            scope,
+            receive,
+            send,
+            pool=pool,
+            breaker=breaker,
+            target=target,
+            forwarded_for=self._forwarded_for(scope, client, found[4]),
+            forwarded_proto=self._forwarded_proto(scope, client, found[5]),
+        )
+
+    async def _admit(
+        self,
+        scope: Scope,
+        route: Route,
+        access: Access,
+        client: ClientAddress,
+        token: str | None,
+    ) -> Admission:
+        runtime = self.runtime
+        if route.admin and runtime.admin_networks:
+            if not in_networks(client.ip, runtime.admin_networks):
+                raise Refused(
+                    AdminNetworkForbidden("Admin routes are not reachable from this network")
+                )
+        identity = None
+        token_error: TokenInvalid | None = None
+        if token is not None:
+            try:
+                identity = await runtime.authenticator.authenticate(token)
+            except TokenInvalid as exc:
+                token_error = exc
+        rate_headers: list[tuple[bytes, bytes]] = []
+        limiter = runtime.limiter
+        rate_class = access.rate_class
+        if rate_class == "webhook" and not _has_header(scope, access.signature_header):
+            rate_class = "write"
+        if limiter is not None and rate_class != "webhook":
+            who = f"u:{identity.user_id}" if identity else f"ip:{_bucket(client.ip)}"
+            decision = await limiter.check(rate_class, who)
+            rate_headers = decision.headers()
+            if not decision.allowed:
+                raise Refused(
+                    TooManyRequests(
+                        f"Too many {rate_class} requests; retry in {decision.retry_after} s",
+                        retry_after=decision.retry_after,
+                    ),
+                    rate_headers,
+                )
+        if not access.public:
+            if token is None:
+                raise Refused(
+                    Unauthorized("Missing bearer token", code="token_missing"), rate_headers
+                )
+            if identity is None:
+                error = Unauthorized(str(token_error), code="token_invalid")
+                error.headers["WWW-Authenticate"] = 'Bearer error="invalid_token"'
+                raise Refused(error, rate_headers)
+        if route.admin and (identity is None or not identity.is_admin):
+            raise Refused(
+                Forbidden("This route requires the admin role", code="admin_required"), rate_headers
+            )
+        return Admission(identity, rate_headers)
+
+    def _upstream(self, route: Route, admission: Admission) -> tuple:
+        runtime = self.runtime
+        service = route.service
+        pool = runtime.pools.get(service)
+        if pool is None:
+            error = UpstreamNotConfigured(service, f"The {service} service is not configured")
+            raise Refused(error, admission.rate_headers)
+        breaker = runtime.breakers[service]
+        if not breaker.allow():
+            runtime.metrics.upstream.labels(service, "circuit_open").inc()
+            raise Refused(CircuitOpen(service, breaker.retry_after()), admission.rate_headers)
+        return pool, breaker
+
+    def _client(self, scope: Scope, forwarded_for: bytes | None) -> ClientAddress:
+        peer = scope.get("client")
+        return self.runtime.addresses.resolve(peer[0] if peer else "0.0.0.0", forwarded_for)
+
+    def _forwarded_for(self, scope: Scope, client: ClientAddress, incoming: bytes | None) -> bytes:
+        peer = scope.get("client")
+        peer_ip = (peer[0] if peer else "0.0.0.0").encode("ascii")
+        if client.via_trusted_proxy and incoming:
+            return incoming + b", " + peer_ip
+        return peer_ip
+
+    def _forwarded_proto(
+        self, scope: Scope, client: ClientAddress, incoming: bytes | None
+    ) -> bytes:
+        if client.via_trusted_proxy and incoming:
+            return incoming
+        proto = self.runtime.forwarded_proto
+        if proto is not None:
+            return proto
+        return b"https" if scope.get("scheme") in ("https", "wss") else b"http"
+
+
+def _scan(headers: list[tuple[bytes, bytes]]) -> list[bytes | None]:
+    found: list[bytes | None] = [None] * 8
+    for name, value in headers:
+        slot = _SLOTS.get(name)
+        if slot is not None:
+            previous = found[slot]
+            # Several X-Forwarded-For lines are one list.
+            found[slot] = value if previous is None or slot != 4 else previous + b", " + value
+    return found
+
+
+def _has_header(scope: Scope, name: bytes | None) -> bool:
+    return name is not None and any(n == name and v for n, v in scope["headers"])
+
+
+def _bucket(ip: str) -> str:
+    """IPv6 clients are limited per /64: one subscriber usually holds a whole /64."""
+    if ":" not in ip:
+        return ip
+    try:
+        return str(ipaddress.ip_network(f"{ip}/64", strict=False))
+    except ValueError:
+        return ip
