@@ -8,9 +8,7 @@ import contextlib
 import json
 import os
 import signal
-import subprocess
 import sys
-import time
 import warnings
 from collections.abc import Callable, Sequence
 from contextlib import AsyncExitStack
@@ -68,43 +66,6 @@ def with_redis_db(url: str, db: int) -> str:
 def _asyncpg_dsn(url: str) -> str:
     scheme, sep, rest = url.partition("://")
     return f"{scheme.split('+')[0]}{sep}{rest}"
-
-
-class PersistentPostgres(EmbeddedPostgres):
-    """EmbeddedPostgres, minus its `chmod g+x,o+x` of the data folder itself: PostgreSQL
-    refuses to start on a data folder with more than 0750, so a data folder that survived one
-    run (initdb made it 0700) could not be started again. pgserver already opens up the
-    parents for its `pgserver` user when run as root."""
-
-    def start(self) -> str:
-        import pgserver
-        from pgserver.postgres_server import PostgresServer
-
-        self.data_dir.mkdir(parents=True, exist_ok=True)
-        for attempt in range(3):
-            try:
-                self._server = pgserver.get_server(self.data_dir, cleanup_mode="stop")
-                return self.url
-            except subprocess.TimeoutExpired:
-                # pgserver gives `pg_ctl start` 10 s; on a loaded machine (a CI runner, tests
-                # in parallel) PostgreSQL needs longer, and goes on starting once pg_ctl is
-                # abandoned. Drop pgserver's half-made handle, wait, and attach to it.
-                PostgresServer._instances.pop(self.data_dir.resolve(), None)
-                if attempt == 2 or not _wait_until_accepting(self.data_dir, 30):
-                    raise
-        raise AssertionError("unreachable")
-
-
-def _wait_until_accepting(pgdata: Path, seconds: float) -> bool:
-    """Whether postmaster.pid reaches "ready" (its last line) within `seconds`."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        with contextlib.suppress(OSError):
-            lines = (pgdata / "postmaster.pid").read_text().splitlines()
-            if len(lines) >= 8 and lines[7].strip() == "ready":
-                return True
-        time.sleep(0.2)
-    return False
 
 
 def postgres_log_tail(pgdata: Path, lines: int = 15) -> str:
@@ -186,7 +147,7 @@ async def start_servers(
         console.info(f"* PostgreSQL: {mask_password(database_url)} (from DATABASE_URL)")
         servers = DataServers(postgres_url=database_url, redis_url=None)
     else:
-        postgres = PersistentPostgres(home.postgres)
+        postgres = EmbeddedPostgres(home.postgres)
         # Registered before starting, so a failure or Ctrl-C half way still stops it.
         stack.push_async_callback(_stop, console, "stopping PostgreSQL", postgres.stop)
         with console.step(f"starting PostgreSQL (embedded, data in {home.postgres})"):
@@ -213,22 +174,8 @@ async def start_servers(
             servers.redis_url = await to_completion(embedded.start)
         except Exception as exc:
             raise FleetError(f"Redis did not start: {exc} (log: {home.redis}/redis.log)") from exc
-    await _persist_redis(servers.redis_url)
     servers.redis = embedded
     return servers
-
-
-async def _persist_redis(url: str) -> None:
-    """EmbeddedRedis passes `--save "60 1"` as one argument, which redis-server 6.2 reads as
-    "never save": nothing would survive a restart. Set the save points again over the wire;
-    with them set, redis-server also saves when it is stopped."""
-    from redis.asyncio import Redis
-
-    client = Redis.from_url(url)
-    try:
-        await client.config_set("save", "60 1")
-    finally:
-        await client.aclose()
 
 
 async def _connect(server_url: str) -> asyncpg.Connection:

@@ -42,6 +42,18 @@ def _short_path(path: Path) -> Path:
     return link
 
 
+def _wait_until_accepting(pgdata: Path, seconds: float) -> bool:
+    """Whether postmaster.pid reaches "ready" (its last line) within `seconds`."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        with contextlib.suppress(OSError):
+            lines = (pgdata / "postmaster.pid").read_text().splitlines()
+            if len(lines) >= 8 and lines[7].strip() == "ready":
+                return True
+        time.sleep(0.2)
+    return False
+
+
 class EmbeddedPostgres:
     def __init__(self, data_dir: Path, *, persistent: bool = True) -> None:
         self.data_dir = Path(data_dir).absolute()
@@ -52,8 +64,10 @@ class EmbeddedPostgres:
         """Start (or attach to) the server; returns a libpq URL for the `postgres` database."""
         self.data_dir.mkdir(parents=True, exist_ok=True)
         # When run as root pgserver runs postgres as the `pgserver` user, which must reach it.
+        # Parents only: postgres refuses a data folder with more than 0750, so opening up the
+        # folder itself would break the second start of a persistent one.
         with contextlib.suppress(OSError):
-            for parent in [self.data_dir, *self.data_dir.parents]:
+            for parent in self.data_dir.parents:
                 if parent == Path("/"):
                     break
                 mode = parent.stat().st_mode
@@ -63,11 +77,22 @@ class EmbeddedPostgres:
             # platformdirs warns when XDG_RUNTIME_DIR is unset (containers, CI): not our concern.
             warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR")
             import pgserver  # imported lazily: it starts background machinery on import
+            from pgserver.postgres_server import PostgresServer
 
-            self._server = pgserver.get_server(
-                path, cleanup_mode="stop" if self.persistent else "delete"
-            )
-        return self.url
+            for attempt in range(3):
+                try:
+                    self._server = pgserver.get_server(
+                        path, cleanup_mode="stop" if self.persistent else "delete"
+                    )
+                    return self.url
+                except subprocess.TimeoutExpired:
+                    # pgserver gives `pg_ctl start` 10 s; on a loaded machine PostgreSQL needs
+                    # longer and goes on starting once pg_ctl is abandoned. Drop pgserver's
+                    # half-made handle, wait, and attach to the running server.
+                    PostgresServer._instances.pop(path.resolve(), None)
+                    if attempt == 2 or not _wait_until_accepting(self.data_dir, 30):
+                        raise
+        raise AssertionError("unreachable")
 
     @property
     def url(self) -> str:
@@ -117,10 +142,15 @@ class EmbeddedRedis:
             str(self.data_dir / "redis.log"),
         ]
         if self.persistent:
-            args += ["--save", "60 1", "--appendonly", "no", "--dbfilename", "dump.rdb"]
+            # "60", "1" as two arguments: redis-server 6.2 reads a single "60 1" as "never save".
+            args += ["--save", "60", "1", "--appendonly", "no", "--dbfilename", "dump.rdb"]
         else:
             args += ["--save", "", "--appendonly", "no"]
-        self.process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # noqa: S603
+        # Its own session: a Ctrl-C at the terminal must reach the owner (which stops it last,
+        # after the services using it), not redis-server directly.
+        self.process = subprocess.Popen(  # noqa: S603
+            args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+        )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:

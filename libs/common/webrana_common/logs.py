@@ -45,7 +45,8 @@ def configure_logging(service: str, level: str = "INFO") -> None:
     handler._webrana = True  # type: ignore[attr-defined]
     root.addHandler(handler)
     root.setLevel(level.upper())
-    for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
+    # uvicorn and the arq CLI install their own handlers; route everything through ours once.
+    for name in ("uvicorn", "uvicorn.error", "uvicorn.access", "arq"):
         logger = logging.getLogger(name)
         logger.handlers = []
         logger.propagate = True

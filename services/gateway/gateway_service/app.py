@@ -73,13 +73,6 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     runtime = GatewayRuntime(settings, app.state.jwt_verifier, app.state.metrics_registry)
     app.state.runtime = runtime
     app.state.upstream_urls = {s: settings.service_urls()[s] for s in PROXIED_SERVICES}
-    app.state.api_documents = ApiDocuments(
-        app.state.upstream_urls,
-        gateway_document=dict,
-        refresh_seconds=settings.openapi_refresh_seconds,
-        fetch_timeout=settings.openapi_fetch_timeout_seconds,
-        version=VERSION,
-    )
     # The library's /ready fails on any dependency and its /openapi.json covers the gateway's
     # own routes only: these take precedence (the router tries routes in order).
     ready = readiness_router()
@@ -87,8 +80,14 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         app.include_router(router)
         app.router.routes.insert(0, app.router.routes.pop())
     own_routes = [*ready.routes, *(r for r in health_router().routes if r.path == "/health")]
-    app.state.api_documents.gateway_document = functools.cache(
-        lambda: get_openapi(title=app.title, version=VERSION, routes=own_routes)
+    app.state.api_documents = ApiDocuments(
+        app.state.upstream_urls,
+        gateway_document=functools.cache(
+            lambda: get_openapi(title=app.title, version=VERSION, routes=own_routes)
+        ),
+        refresh_seconds=settings.openapi_refresh_seconds,
+        fetch_timeout=settings.openapi_fetch_timeout_seconds,
+        version=VERSION,
     )
 
     # Innermost user middleware: inside request id and metrics, before FastAPI's routing.

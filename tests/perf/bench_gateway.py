@@ -1,0 +1,376 @@
+"""Gateway overhead: a small upstream GET direct vs through the gateway, in the same run.
+
+The upstream is a FastAPI hello endpoint under uvicorn (one process); the gateway runs as
+devstack starts it (`uvicorn --factory gateway_service.app:create_app`) with Redis, and the
+request is the gateway's full hot path: an authenticated GET, its token verified at the edge
+(cached), a per-user GCRA rate-limit call to Redis (limits set high enough never to refuse),
+forwarded over a kept-alive connection. Rounds alternate direct and gateway runs so that noise
+from other processes on the machine hits both; medians are reported.
+
+Targets (full run): gateway >= 0.6x direct throughput, <= 3 ms added to p50, <= 150 MB RSS and
+no growth (within 10%) between 100k and 200k proxied requests. The smoke run (CI) checks that
+it all still works and prints the same figures without thresholds.
+
+The load generator is wrk (installed with apt-get when missing and running as root); without
+it the smoke run falls back to a small Python generator and says so.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psutil
+
+from webrana_common.embedded import EmbeddedRedis, free_port
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+CONNECTIONS = 32
+PATH = "/api/v1/orders/hello"
+ISSUER = "https://auth.webrana.cloud"
+AUDIENCE = "webrana-api"
+TARGET_RATIO = 0.6
+TARGET_ADDED_P50_MS = 3.0
+TARGET_RSS_MB = 150.0
+TARGET_RSS_GROWTH = 0.10
+
+
+def upstream_app() -> Any:
+    """The upstream: `uvicorn --factory tests.perf.bench_gateway:upstream_app`."""
+    from fastapi import FastAPI
+
+    app = FastAPI()
+    jwks = json.loads(os.environ.get("BENCH_JWKS", '{"keys": []}'))
+
+    @app.get(PATH)
+    async def hello() -> dict[str, str]:
+        return {"hello": "world"}
+
+    @app.get("/.well-known/jwks.json")
+    async def keys() -> dict[str, Any]:
+        return jwks
+
+    @app.get("/ready")
+    async def ready() -> dict[str, str]:
+        return {"status": "ok"}
+
+    return app
+
+
+# -- load generation
+
+
+@dataclass
+class Run:
+    requests: int
+    seconds: float
+    p50_ms: float
+    p99_ms: float
+    errors: int = 0
+
+    @property
+    def rps(self) -> float:
+        return self.requests / self.seconds
+
+
+def ensure_wrk() -> str | None:
+    """The wrk binary, installing it when possible; None when unavailable."""
+    found = shutil.which("wrk")
+    if found:
+        return found
+    if os.geteuid() == 0 and shutil.which("apt-get"):
+        print("   wrk not found: installing it with apt-get", flush=True)
+        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+        subprocess.run(["apt-get", "update", "-qq"], check=False, env=env, capture_output=True)
+        subprocess.run(
+            ["apt-get", "install", "-y", "-qq", "wrk"], check=False, env=env, capture_output=True
+        )
+        return shutil.which("wrk")
+    return None
+
+
+_UNITS_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}
+
+
+def _ms(text: str) -> float:
+    match = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text)
+    if not match:
+        raise ValueError(f"unexpected wrk latency {text!r}")
+    return float(match.group(1)) * _UNITS_MS[match.group(2)]
+
+
+def parse_wrk(output: str) -> Run:
+    requests = re.search(r"(\d+) requests in ([\d.]+)(\w+)", output)
+    p50 = re.search(r"50%\s+(\S+)", output)
+    p99 = re.search(r"99%\s+(\S+)", output)
+    if not (requests and p50 and p99):
+        raise RuntimeError(f"cannot read wrk output:\n{output}")
+    seconds = _ms(requests.group(2) + requests.group(3)) / 1000
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    socket_errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output)
+    failed = int(errors.group(1)) if errors else 0
+    if socket_errors:
+        failed += sum(int(n) for n in socket_errors.groups())
+    return Run(int(requests.group(1)), seconds, _ms(p50.group(1)), _ms(p99.group(1)), failed)
+
+
+async def run_wrk(wrk: str, url: str, seconds: float, connections: int, token: str) -> Run:
+    process = await asyncio.create_subprocess_exec(
+        wrk,
+        "-t1",
+        f"-c{connections}",
+        f"-d{max(1, round(seconds))}s",
+        "--latency",
+        "-H",
+        f"Authorization: Bearer {token}",
+        url,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    output, _ = await process.communicate()
+    return parse_wrk(output.decode())
+
+
+async def run_python(url: str, seconds: float, connections: int, token: str) -> Run:
+    """Keep-alive GETs from `connections` asyncio connections: a stand-in for wrk, slower (it
+    shares the machine's cores with what it measures), good enough to prove things work."""
+    parts = httpx.URL(url)
+    request = (
+        f"GET {parts.raw_path.decode()} HTTP/1.1\r\nHost: {parts.host}:{parts.port}\r\n"
+        f"Authorization: Bearer {token}\r\n\r\n"
+    ).encode()
+    latencies: list[float] = []
+    errors = 0
+    deadline = time.perf_counter() + seconds
+
+    async def worker() -> None:
+        nonlocal errors
+        reader, writer = await asyncio.open_connection(parts.host, parts.port)
+        try:
+            while time.perf_counter() < deadline:
+                start = time.perf_counter()
+                writer.write(request)
+                head = await reader.readuntil(b"\r\n\r\n")
+                length = re.search(rb"(?i)content-length: (\d+)", head)
+                await reader.readexactly(int(length.group(1)) if length else 0)
+                latencies.append(time.perf_counter() - start)
+                if not head.startswith(b"HTTP/1.1 2"):
+                    errors += 1
+        finally:
+            writer.close()
+
+    started = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(connections)))
+    elapsed = time.perf_counter() - started
+    latencies.sort()
+    pick = lambda q: latencies[min(len(latencies) - 1, int(q * len(latencies)))] * 1000  # noqa: E731
+    return Run(len(latencies), elapsed, pick(0.50), pick(0.99), errors)
+
+
+# -- processes
+
+
+def _token_and_jwks() -> tuple[str, dict[str, Any]]:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from jose import jwk, jwt
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    ).decode()
+    public = jwk.construct(pem, algorithm="RS256").public_key().to_dict()
+    public |= {"kid": "bench", "alg": "RS256", "use": "sig"}
+    now = int(time.time())
+    claims = {
+        "sub": str(uuid.uuid4()),
+        "role": "customer",
+        "jti": uuid.uuid4().hex,
+        "iss": ISSUER,
+        "aud": AUDIENCE,
+        "iat": now,
+        "exp": now + 3600,
+    }
+    token = jwt.encode(claims, pem, algorithm="RS256", headers={"kid": "bench"})
+    return token, {"keys": [public]}
+
+
+def _uvicorn(factory: str, port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
+    argv = [
+        sys.executable, "-m", "uvicorn", "--factory", factory,
+        "--host", "127.0.0.1", "--port", str(port),
+        "--lifespan", "on", "--log-level", "warning", "--no-access-log",
+    ]  # fmt: skip
+    return subprocess.Popen(  # noqa: S603
+        argv, cwd=REPO_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+
+
+async def _wait_healthy(url: str, process: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 30
+    async with httpx.AsyncClient(trust_env=False) as client:
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                raise RuntimeError(f"{url} exited: {process.stderr.read().decode()[-2000:]}")  # type: ignore[union-attr]
+            try:
+                if (await client.get(f"{url}/health", timeout=1)).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            await asyncio.sleep(0.1)
+    raise RuntimeError(f"{url} did not become healthy")
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def _rss_mb(process: subprocess.Popen[bytes]) -> float:
+    return psutil.Process(process.pid).memory_info().rss / 1e6
+
+
+# -- the benchmark
+
+
+async def main(smoke: bool) -> None:
+    wrk = ensure_wrk()
+    generator = "wrk" if wrk else "python (wrk unavailable)"
+    if wrk is None and not smoke:
+        raise SystemExit("the full gateway benchmark needs wrk (apt-get install wrk)")
+    print(f"   load generator: {generator}; {CONNECTIONS} connections", flush=True)
+
+    async def load(url: str, seconds: float, connections: int = CONNECTIONS) -> Run:
+        if wrk:
+            return await run_wrk(wrk, url, seconds, connections, token)
+        return await run_python(url, seconds, connections, token)
+
+    token, jwks = _token_and_jwks()
+    redis = None
+    redis_url = os.environ.get("REDIS_URL")
+    if not redis_url:
+        redis = EmbeddedRedis(Path(tempfile.mkdtemp(prefix="bench-redis-")), persistent=False)
+        redis_url = redis.start()
+    upstream_port, gateway_port = free_port(), free_port()
+    upstream_url = f"http://127.0.0.1:{upstream_port}"
+    gateway_url = f"http://127.0.0.1:{gateway_port}"
+    base_env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL",)}
+    base_env["PYTHONPATH"] = os.pathsep.join([str(REPO_ROOT), base_env.get("PYTHONPATH", "")])
+    upstream = _uvicorn(
+        "tests.perf.bench_gateway:upstream_app", upstream_port, {**base_env, "BENCH_JWKS": json.dumps(jwks)}
+    )
+    services = {f"{s.upper()}_URL": upstream_url for s in ("auth", "catalog", "order", "billing", "notification", "instance")}
+    gateway = _uvicorn(
+        "gateway_service.app:create_app",
+        gateway_port,
+        {
+            **base_env,
+            **services,
+            "ENVIRONMENT": "development",
+            "LOG_LEVEL": "WARNING",
+            "REDIS_URL": redis_url,
+            "JWKS_URL": f"{upstream_url}/.well-known/jwks.json",
+            # Counted in Redis on every request, never refused.
+            "RATE_LIMIT_READ": "1000000000/minute",
+            "OPENAPI_REFRESH_SECONDS": "3600",
+        },
+    )
+    try:
+        await _wait_healthy(upstream_url, upstream)
+        await _wait_healthy(gateway_url, gateway)
+        async with httpx.AsyncClient(trust_env=False) as client:
+            check = await client.get(gateway_url + PATH, headers={"Authorization": f"Bearer {token}"})
+            if check.status_code != 200 or "ratelimit-remaining" not in check.headers:
+                raise RuntimeError(f"gateway answered {check.status_code}: {check.text[:300]}")
+        await _measure(load, upstream_url + PATH, gateway_url + PATH, gateway, smoke)
+    finally:
+        _stop(gateway)
+        _stop(upstream)
+        if redis is not None:
+            redis.stop()
+
+
+async def _measure(load: Any, direct_url: str, gateway_url: str, gateway: Any, smoke: bool) -> None:
+    rounds, seconds = (1, 5.0) if smoke else (3, 10.0)
+    proxied = 0
+    await load(direct_url, 2)
+    proxied += (await load(gateway_url, 2)).requests
+    direct_runs: list[Run] = []
+    gateway_runs: list[Run] = []
+    for _ in range(rounds):
+        direct_runs.append(await load(direct_url, seconds))
+        run = await load(gateway_url, seconds)
+        gateway_runs.append(run)
+        proxied += run.requests
+    direct = _median(direct_runs)
+    through = _median(gateway_runs)
+    idle_direct = await load(direct_url, 3 if smoke else 5, connections=1)
+    idle_gateway = await load(gateway_url, 3 if smoke else 5, connections=1)
+    proxied += idle_gateway.requests
+
+    marks = (10_000, 20_000) if smoke else (100_000, 200_000)
+    rss: dict[int, float] = {}
+    for mark in marks:
+        while proxied < mark:
+            proxied += (await load(gateway_url, min(10.0, max(1.0, (mark - proxied) / max(through.rps, 1))))).requests
+        rss[mark] = _rss_mb(gateway)
+
+    ratio = through.rps / direct.rps
+    added_p50 = through.p50_ms - direct.p50_ms
+    added_idle_p50 = idle_gateway.p50_ms - idle_direct.p50_ms
+    growth = (rss[marks[1]] - rss[marks[0]]) / rss[marks[0]]
+    errors = sum(r.errors for r in gateway_runs)
+    print(f"   direct : {direct.rps:8.0f} req/s  p50 {direct.p50_ms:6.2f} ms  p99 {direct.p99_ms:6.2f} ms")
+    print(f"   gateway: {through.rps:8.0f} req/s  p50 {through.p50_ms:6.2f} ms  p99 {through.p99_ms:6.2f} ms  (non-2xx/socket errors: {errors})")
+    print(f"   ratio  : {ratio:.2f}x direct throughput; p50 +{added_p50:.2f} ms under load")
+    print(
+        f"   1 conn : direct p50 {idle_direct.p50_ms:.2f} ms / p99 {idle_direct.p99_ms:.2f} ms; "
+        f"gateway p50 {idle_gateway.p50_ms:.2f} ms / p99 {idle_gateway.p99_ms:.2f} ms "
+        f"(+{added_idle_p50:.2f} ms)"
+    )
+    print(
+        f"   RSS    : {rss[marks[0]]:.1f} MB after {marks[0]:,} proxied requests, "
+        f"{rss[marks[1]]:.1f} MB after {marks[1]:,} ({growth:+.1%}); {proxied:,} in all"
+    )
+    if smoke:
+        return
+    checks = {
+        f"throughput >= {TARGET_RATIO}x direct": ratio >= TARGET_RATIO,
+        f"p50 added <= {TARGET_ADDED_P50_MS} ms": added_p50 <= TARGET_ADDED_P50_MS,
+        f"RSS <= {TARGET_RSS_MB:.0f} MB": rss[marks[1]] <= TARGET_RSS_MB,
+        f"RSS growth 100k->200k <= {TARGET_RSS_GROWTH:.0%}": growth <= TARGET_RSS_GROWTH,
+        "no errors through the gateway": errors == 0,
+    }
+    for name, ok in checks.items():
+        print(f"   {'PASS' if ok else 'FAIL'}  {name}")
+
+
+def _median(runs: list[Run]) -> Run:
+    ordered = sorted(runs, key=lambda r: r.rps)
+    middle = ordered[len(ordered) // 2]
+    return Run(
+        middle.requests,
+        middle.seconds,
+        statistics.median(r.p50_ms for r in runs),
+        statistics.median(r.p99_ms for r in runs),
+        sum(r.errors for r in runs),
+    )
