@@ -63,6 +63,7 @@ def upstream_app() -> Any:
     async def keys() -> dict[str, Any]:
         return jwks
 
+    @app.get("/health")
     @app.get("/ready")
     async def ready() -> dict[str, str]:
         return {"status": "ok"}

@@ -17,7 +17,7 @@ from webrana_common.request_id import get_request_id
 PROBLEM_JSON = "application/problem+json"
 log = logging.getLogger("webrana.errors")
 
-_STATUS_CODES = {
+STATUS_CODES = {
     400: ("bad_request", "Bad request"),
     401: ("unauthorized", "Authentication required"),
     403: ("forbidden", "Forbidden"),
@@ -27,7 +27,12 @@ _STATUS_CODES = {
     413: ("payload_too_large", "Payload too large"),
     415: ("unsupported_media_type", "Unsupported media type"),
     422: ("validation_error", "Request validation failed"),
+    410: ("gone", "Gone"),
     429: ("too_many_requests", "Too many requests"),
+    500: ("internal_error", "Internal server error"),
+    502: ("upstream_error", "Bad gateway"),
+    503: ("service_unavailable", "Service unavailable"),
+    504: ("upstream_timeout", "Gateway timeout"),
 }
 
 
@@ -115,7 +120,7 @@ async def _validation_error(request: Request, exc: RequestValidationError) -> JS
 
 
 async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-    code, title = _STATUS_CODES.get(exc.status_code, ("http_error", "HTTP error"))
+    code, title = STATUS_CODES.get(exc.status_code, ("http_error", "HTTP error"))
     detail = exc.detail if isinstance(exc.detail, str) else title
     if exc.status_code == 404 and detail == "Not Found":
         detail = f"No route matches {request.method} {request.url.path}"

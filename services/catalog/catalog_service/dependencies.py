@@ -13,7 +13,7 @@ from catalog_service.clients import ProviderClient
 from catalog_service.config import CatalogSettings
 from catalog_service.versioning.tracker import VersionTracker
 from webrana_common.auth.api_keys import Internal
-from webrana_common.auth.dependencies import Principal, require_admin
+from webrana_common.auth.dependencies import AdminUser
 from webrana_common.db.session import SessionDep
 
 
@@ -32,7 +32,7 @@ def _provider_client(conn: HTTPConnection) -> ProviderClient:
 SettingsDep = Annotated[CatalogSettings, Depends(_settings)]
 TrackerDep = Annotated[VersionTracker, Depends(_tracker)]
 ProviderClientDep = Annotated[ProviderClient, Depends(_provider_client)]
-AdminUser = Annotated[Principal, require_admin]
+
 
 
 async def _admin_changes(

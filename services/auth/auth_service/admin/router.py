@@ -8,10 +8,10 @@ from fastapi import APIRouter, Query
 from auth_service.admin import service
 from auth_service.admin.schemas import AdminUserView, RoleChangeRequest, SuspendRequest
 from auth_service.dependencies import AdminDep, ClientDep
-from auth_service.openapi import problems
 from auth_service.users import repository as users
 from auth_service.users.models import UserRole, UserStatus
 from webrana_common.db.session import SessionDep
+from webrana_common.openapi import problems
 from webrana_common.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, make_page
 
 router = APIRouter(prefix="/api/v1/admin/users", tags=["admin"])

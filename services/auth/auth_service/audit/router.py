@@ -9,8 +9,8 @@ from auth_service.audit import repository
 from auth_service.audit.models import AuditAction
 from auth_service.audit.schemas import AuditEntryView
 from auth_service.dependencies import AdminDep
-from auth_service.openapi import problems
 from webrana_common.db.session import SessionDep
+from webrana_common.openapi import problems
 from webrana_common.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, make_page
 
 # Under /admin/users/ so the gateway's existing route to auth covers it; declared before the

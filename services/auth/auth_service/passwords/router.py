@@ -10,12 +10,12 @@ from auth_service.dependencies import (
     SettingsDep,
     current_session_id,
 )
-from auth_service.openapi import problems
 from auth_service.passwords import service
 from auth_service.passwords.schemas import ChangePasswordRequest, ResetPasswordRequest
 from auth_service.users.schemas import Accepted, EmailRequest
 from webrana_common.auth.dependencies import CurrentUser
 from webrana_common.db.session import SessionDep
+from webrana_common.openapi import problems
 
 router = APIRouter(prefix="/api/v1/auth", tags=["passwords"])
 

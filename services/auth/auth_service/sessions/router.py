@@ -15,13 +15,13 @@ from auth_service.dependencies import (
     current_session_id,
 )
 from auth_service.errors import RefreshTokenReused
-from auth_service.openapi import problems
 from auth_service.sessions import service
 from auth_service.sessions.models import RevokeReason
 from auth_service.sessions.schemas import LoginRequest, RefreshRequest, SessionView, TokenPair
 from webrana_common.auth.dependencies import CurrentUser
 from webrana_common.db.session import SessionDep
 from webrana_common.errors import AppError
+from webrana_common.openapi import problems
 from webrana_common.problem import problem_response
 
 router = APIRouter(prefix="/api/v1/auth", tags=["sessions"])

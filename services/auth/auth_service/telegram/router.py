@@ -6,12 +6,12 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response, status
 
 from auth_service.dependencies import ActiveUser, SettingsDep
-from auth_service.openapi import problems
 from auth_service.telegram import service
 from auth_service.telegram.schemas import BindTelegramRequest, TelegramLink
 from auth_service.users.schemas import InternalUserView
 from webrana_common.auth.api_keys import Internal
 from webrana_common.db.session import SessionDep
+from webrana_common.openapi import problems
 
 router = APIRouter(prefix="/api/v1/auth/telegram", tags=["telegram"])
 internal_router = APIRouter(prefix="/internal", tags=["internal"])

@@ -6,7 +6,6 @@ from fastapi import APIRouter, status
 
 from auth_service.dependencies import ActiveUser, HashingDep, RedisDep, SettingsDep
 from auth_service.errors import UserNotFound
-from auth_service.openapi import problems
 from auth_service.users import repository, service
 from auth_service.users.schemas import (
     Accepted,
@@ -20,6 +19,7 @@ from auth_service.users.schemas import (
 )
 from webrana_common.auth.api_keys import Internal
 from webrana_common.db.session import SessionDep
+from webrana_common.openapi import problems
 
 router = APIRouter(prefix="/api/v1/auth", tags=["account"])
 internal_router = APIRouter(prefix="/internal", tags=["internal"])

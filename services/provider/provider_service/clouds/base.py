@@ -6,11 +6,13 @@ into these; nothing above `clouds/` knows which provider it talks to.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, SecretStr
+
+from provider_service.clouds.errors import ActionNotSupported, InvalidInstanceId
 
 
 class ProviderName(StrEnum):
@@ -96,7 +98,9 @@ class ActionRequest(BaseModel):
 
 
 class ActionResult(BaseModel):
-    type: ActionType
+    # One of ActionType for what we started; the provider's own word for anything else it
+    # reports (a DigitalOcean "create", a Linode "linode_create").
+    type: str
     status: ActionStatus
     # Poll `get_action` with it; None where the provider has no action objects (Vultr): poll
     # the instance instead.
@@ -182,3 +186,30 @@ class CloudProvider(Protocol):
     async def list_images(self) -> list[Image]: ...
 
     async def console(self, instance_id: str) -> Console: ...
+
+
+def require_action(provider: CloudProvider, action: ActionType) -> None:
+    if action not in provider.capabilities.actions:
+        raise ActionNotSupported(
+            f"{provider.name} does not offer {action}; see GET /internal/providers",
+            provider=str(provider.name),
+            action=str(action),
+        )
+
+
+def integer_id(provider: ProviderName, instance_id: str) -> int:
+    """DigitalOcean and Linode number their servers; any other id cannot exist there."""
+    if not instance_id.isascii() or not instance_id.isdigit() or int(instance_id) < 1:
+        raise InvalidInstanceId(f"{provider} has no instance {instance_id!r}", provider=provider)
+    return int(instance_id)
+
+
+def parse_timestamp(value: object) -> datetime | None:
+    """ISO 8601 as each provider writes it; Linode's carry no offset and are UTC."""
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)

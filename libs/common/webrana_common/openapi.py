@@ -1,4 +1,4 @@
-"""OpenAPI documentation of the problem+json answers each route can give."""
+"""OpenAPI documentation of the problem+json answers a route can give."""
 
 from __future__ import annotations
 
@@ -6,16 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-_TITLES = {
-    400: "Bad request",
-    401: "Authentication required",
-    403: "Forbidden",
-    404: "Not found",
-    409: "Conflict",
-    410: "Gone",
-    422: "Request validation failed",
-    429: "Too many requests",
-}
+from webrana_common.problem import PROBLEM_JSON, STATUS_CODES
 
 
 class Problem(BaseModel):
@@ -33,19 +24,21 @@ class Problem(BaseModel):
 
 
 def problems(**codes_by_status: str) -> dict[int | str, dict[str, Any]]:
-    """`problems(s401="invalid_credentials", s429="login_locked login_rate_limited")`."""
+    """`responses=problems(s401="invalid_credentials", s429="login_locked login_rate_limited")`:
+    each status with the space-separated `code`s it can carry, the first used as the example."""
     responses: dict[int | str, dict[str, Any]] = {}
     for key, codes in codes_by_status.items():
         status = int(key.removeprefix("s"))
+        title = STATUS_CODES.get(status, ("error", "Error"))[1]
         first = codes.split()[0]
         responses[status] = {
             "model": Problem,
-            "description": f"{_TITLES.get(status, 'Error')}: code " + ", ".join(codes.split()),
+            "description": f"{title}: code " + ", ".join(codes.split()),
             "content": {
-                "application/problem+json": {
+                PROBLEM_JSON: {
                     "example": {
                         "type": f"https://docs.webrana.cloud/problems/{first.replace('_', '-')}",
-                        "title": _TITLES.get(status, "Error"),
+                        "title": title,
                         "status": status,
                         "detail": "…",
                         "code": first,
@@ -54,3 +47,8 @@ def problems(**codes_by_status: str) -> dict[int | str, dict[str, Any]]:
             },
         }
     return responses
+
+
+# Spread into problems(...) for routes behind require_admin / the internal API-key guard.
+ADMIN_AUTH = {"s401": "token_missing token_invalid", "s403": "admin_required"}
+INTERNAL_AUTH = {"s401": "api_key_invalid"}
