@@ -115,8 +115,8 @@ def _ms(text: str) -> float:
 
 def parse_wrk(output: str) -> Run:
     requests = re.search(r"(\d+) requests in ([\d.]+)(\w+)", output)
-    p50 = re.search(r"50%\s+(\S+)", output)
-    p99 = re.search(r"99%\s+(\S+)", output)
+    p50 = re.search(r"^\s+50%\s+(\S+)", output, re.MULTILINE)
+    p99 = re.search(r"^\s+99%\s+(\S+)", output, re.MULTILINE)
     if not (requests and p50 and p99):
         raise RuntimeError(f"cannot read wrk output:\n{output}")
     seconds = _ms(requests.group(2) + requests.group(3)) / 1000
@@ -211,11 +211,13 @@ def _token_and_jwks() -> tuple[str, dict[str, Any]]:
     return token, {"keys": [public]}
 
 
-def _uvicorn(factory: str, port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
+def _uvicorn(
+    factory: str, port: int, env: dict[str, str], *extra: str
+) -> subprocess.Popen[bytes]:
     argv = [
         sys.executable, "-m", "uvicorn", "--factory", factory,
         "--host", "127.0.0.1", "--port", str(port),
-        "--lifespan", "on", "--log-level", "warning", "--no-access-log",
+        "--lifespan", "on", "--log-level", "warning", "--no-access-log", *extra,
     ]  # fmt: skip
     return subprocess.Popen(  # noqa: S603
         argv, cwd=REPO_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE

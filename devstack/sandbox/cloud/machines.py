@@ -147,10 +147,15 @@ class AddressPool:
     nothing a stand-in hands out is anyone's real server."""
 
     def __init__(self, public: list[str], private: str, ipv6_prefix: str) -> None:
-        self._public = [str(ip) for net in public for ip in ipaddress.ip_network(net).hosts()
-                        if not str(ip).endswith(".1")]  # fmt: skip  (.1 is each gateway)
-        self._private = [str(ip) for ip in itertools.islice(
-            ipaddress.ip_network(private).hosts(), 2, 4096)]  # fmt: skip
+        self._public = [
+            str(ip)
+            for net in public
+            for ip in ipaddress.ip_network(net).hosts()
+            if not str(ip).endswith(".1")  # .1 is each /24's gateway
+        ]
+        self._private = [
+            str(ip) for ip in itertools.islice(ipaddress.ip_network(private).hosts(), 2, 4096)
+        ]
         self._ipv6_prefix = ipv6_prefix
         self._used: set[str] = set()
         self._counter = itertools.count(2)
@@ -226,9 +231,7 @@ class CloudState:
         self.machines.pop(machine.id, None)
         self.addresses.release(machine.ipv4_public, machine.ipv4_private)
 
-    def add_job(
-        self, machine: Machine, kind: str, start: float, end: float, **detail: Any
-    ) -> Job:
+    def add_job(self, machine: Machine, kind: str, start: float, end: float, **detail: Any) -> Job:
         failed = bool(detail.pop("failed", False))
         job = Job(next(self._job_ids), machine.id, kind, start, end, failed, detail)
         self.jobs[job.id] = job

@@ -12,28 +12,24 @@ those in `$WEBRANA_REFS_DIR` when it is set.
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import os
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 from functools import cached_property
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from jsonschema import FormatChecker
-from jsonschema.exceptions import ValidationError
 from openapi_schema_validator import (
     OAS30ReadValidator,
     OAS30WriteValidator,
-    oas30_format_checker,
 )
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT4
-from rfc3339_validator import validate_rfc3339
+
+from devstack.sandbox.cloud.schemas import Issue, describe, format_checker
 
 BUNDLED_SPECS = Path(__file__).resolve().parent / "specs"
 REPO_ROOT = Path(__file__).resolve().parents[3]
@@ -61,19 +57,6 @@ def spec_path(filename: str) -> Path:
         f"OpenAPI subset {filename} not found (looked in: {tried}). Copy it from "
         f"shared/refs/providers into {BUNDLED_SPECS}, or point {REFS_ENV} at a folder holding it."
     )
-
-
-@dataclass(frozen=True)
-class Issue:
-    """One way a request or response breaks the spec. `field` is dotted (`metadata.user_data`,
-    `authorized_keys[0]`) and names the input for path/query/header/body issues."""
-
-    location: str
-    field: str | None
-    message: str
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"location": self.location, "field": self.field, "message": self.message}
 
 
 @dataclass(frozen=True)
@@ -146,30 +129,6 @@ def _pointer_escape(token: str) -> str:
     return token.replace("~", "~0").replace("/", "~1")
 
 
-def _format_checker(naive_datetimes: bool) -> FormatChecker:
-    checker = FormatChecker(formats=())
-    checker.checkers = dict(oas30_format_checker.checkers)
-
-    @checker.checks("date-time", raises=ValueError)
-    def date_time(value: object) -> bool:
-        if not isinstance(value, str):
-            return True
-        if validate_rfc3339(value):
-            return True
-        # Linode sends UTC times without an offset ("2018-01-01T00:01:01").
-        return naive_datetimes and datetime.fromisoformat(value).tzinfo is None
-
-    @checker.checks("ipv4", raises=ValueError)
-    def ipv4(value: object) -> bool:
-        return not isinstance(value, str) or bool(ipaddress.IPv4Address(value))
-
-    @checker.checks("ipv6", raises=ValueError)
-    def ipv6(value: object) -> bool:
-        return not isinstance(value, str) or bool(ipaddress.IPv6Address(value))
-
-    return checker
-
-
 class ApiSpec:
     """One provider's OpenAPI document: its operations, and validation against it."""
 
@@ -179,17 +138,17 @@ class ApiSpec:
         *,
         name: str,
         naive_datetimes: bool = False,
-        patches: Mapping[str, Any] | None = None,
+        normalise: Callable[[dict[str, Any]], None] | None = None,
     ) -> None:
-        for pointer, value in (patches or {}).items():
-            _set_pointer(document, pointer, value)
+        if normalise is not None:
+            normalise(document)  # a labelled fix of an upstream defect, made in memory
         self.document = document
         self.name = name
         self._uri = f"urn:webrana:sandbox:{name}"
         self._registry: Registry[Any] = Registry().with_resource(
             self._uri, Resource(contents=document, specification=DRAFT4)
         )
-        self._checker = _format_checker(naive_datetimes)
+        self._checker = format_checker(naive_datetimes)
         self._validators: dict[tuple[str, str], Any] = {}
         servers = document.get("servers") or [{"url": ""}]
         self.base_path = urlsplit(servers[0]["url"]).path.rstrip("/")
@@ -242,12 +201,16 @@ class ApiSpec:
         self, item: dict[str, Any], op: dict[str, Any], base: str, method: str
     ) -> list[Parameter]:
         found: dict[tuple[str, str], Parameter] = {}
-        for where, params in ((base, item.get("parameters", [])),
-                              (f"{base}/{method}", op.get("parameters", []))):  # fmt: skip
+        for where, params in (
+            (base, item.get("parameters", [])),
+            (f"{base}/{method}", op.get("parameters", [])),
+        ):
             for index, raw in enumerate(params):
-                pointer = raw["$ref"].removeprefix("#") if "$ref" in raw else (
-                    f"{where}/parameters/{index}"
-                )  # fmt: skip
+                pointer = (
+                    raw["$ref"].removeprefix("#")
+                    if "$ref" in raw
+                    else (f"{where}/parameters/{index}")
+                )
                 param = self.resolve(raw)
                 found[(param["name"], param["in"])] = Parameter(
                     name=param["name"],
@@ -432,84 +395,3 @@ def coerce(raw: Any, schema: Mapping[str, Any]) -> Any:
         except ValueError:
             raise ValueError("must be a JSON object") from None
     return raw
-
-
-def _dotted(prefix: str, path: Iterable[Any]) -> str | None:
-    out = prefix
-    for part in path:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        else:
-            out = f"{out}.{part}" if out else str(part)
-    return out or None
-
-
-def _short(value: Any) -> str:
-    text = json.dumps(value) if not isinstance(value, str) else repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
-
-
-_FORMATS = {"byte": "must be base64-encoded", "date-time": "must be an RFC 3339 date-time"}
-_LIMITS = {
-    "minLength": "must be at least {} characters long",
-    "maxLength": "must be at most {} characters long",
-    "minimum": "must be at least {}",
-    "maximum": "must be at most {}",
-    "minItems": "must have at least {} items",
-    "maxItems": "must have at most {} items",
-}
-
-
-def describe(error: ValidationError, location: str, prefix: str = "") -> list[Issue]:
-    """Readable issues for one jsonschema error, descending into oneOf/anyOf branches."""
-    path = list(error.absolute_path)
-    here = _dotted(prefix, path)
-    validator, value, instance = error.validator, error.validator_value, error.instance
-    schema = error.schema if isinstance(error.schema, dict) else {}
-    if validator in ("oneOf", "anyOf"):
-        discriminator = schema.get("discriminator")
-        if discriminator and isinstance(instance, dict):
-            prop = discriminator["propertyName"]
-            mapping = discriminator.get("mapping", {})
-            where = _dotted(prefix, [*path, prop])
-            if prop not in instance:
-                return [Issue(location, where, "is required")]
-            if mapping and instance[prop] not in mapping:
-                options = ", ".join(sorted(mapping))
-                return [Issue(location, where, f"must be one of: {options}")]
-        branches: dict[Any, list[ValidationError]] = {}
-        for sub in error.context or []:
-            branches.setdefault(sub.schema_path[0] if sub.schema_path else 0, []).append(sub)
-        if branches:
-            best = min(branches.values(), key=len)  # the branch the instance came closest to
-            return [i for sub in best for i in describe(sub, location, prefix)]
-        if validator == "oneOf":
-            return [Issue(location, here, "matches more than one of the allowed forms")]
-    if validator == "required":
-        missing = next((p for p in value if isinstance(instance, dict) and p not in instance), "?")
-        return [Issue(location, _dotted(prefix, [*path, missing]), "is required")]
-    if validator == "additionalProperties" and isinstance(instance, dict):
-        known = set(schema.get("properties", {}))
-        extra = sorted(k for k in instance if k not in known) or ["?"]
-        return [Issue(location, _dotted(prefix, [*path, k]), "is not allowed") for k in extra]
-    if validator == "type":
-        return [Issue(location, here, f"must be of type {value}, not {_short(instance)}")]
-    if validator == "enum":
-        options = ", ".join(str(v) for v in value)
-        return [Issue(location, here, f"must be one of: {options}")]
-    if validator == "pattern":
-        return [Issue(location, here, f"{_short(instance)} does not match {value}")]
-    if validator == "format":
-        return [Issue(location, here, _FORMATS.get(value, f"must be a valid {value}"))]
-    if validator in _LIMITS:
-        return [Issue(location, here, _LIMITS[validator].format(value))]
-    message = error.message
-    return [Issue(location, here, message if len(message) <= 200 else message[:197] + "...")]
-
-
-def _set_pointer(document: dict[str, Any], pointer: str, value: Any) -> None:
-    tokens = [t.replace("~1", "/").replace("~0", "~") for t in pointer.lstrip("/").split("/")]
-    node: Any = document
-    for token in tokens[:-1]:
-        node = node[int(token)] if isinstance(node, list) else node[token]
-    node[tokens[-1]] = value

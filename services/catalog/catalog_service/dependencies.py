@@ -34,7 +34,6 @@ TrackerDep = Annotated[VersionTracker, Depends(_tracker)]
 ProviderClientDep = Annotated[ProviderClient, Depends(_provider_client)]
 
 
-
 async def _admin_changes(
     session: SessionDep, admin: AdminUser, tracker: TrackerDep
 ) -> CatalogChanges:

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+)
 
 # Lower-case words joined by single hyphens: `sg-sin`, `digitalocean`, `do-basic-1gb`.
 SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"

@@ -35,7 +35,10 @@ def decode_cursor(cursor: str, *, length: int, tag: str | None = None) -> list[A
 
 
 def page_after(
-    items: Sequence[T], key: Callable[[T], tuple[Any, ...]], after: tuple[Any, ...] | None, limit: int
+    items: Sequence[T],
+    key: Callable[[T], tuple[Any, ...]],
+    after: tuple[Any, ...] | None,
+    limit: int,
 ) -> tuple[list[T], tuple[Any, ...] | None]:
     """`items` sorted by `key` (unique per item); the `limit` items after `after`, and the key
     to continue from (None on the last page)."""
@@ -46,7 +49,9 @@ def page_after(
             try:
                 beyond = key(item) > after
             except TypeError as exc:  # a cursor whose parts have the wrong types
-                raise BadRequest("cursor is not valid for this list", code="invalid_cursor") from exc
+                raise BadRequest(
+                    "cursor is not valid for this list", code="invalid_cursor"
+                ) from exc
             if beyond:
                 start = index
                 break

@@ -6,6 +6,7 @@ ever touches a price.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Mapping
 from decimal import ROUND_CEILING, Decimal
 from enum import StrEnum
@@ -37,7 +38,9 @@ def round_up_to_step(amount: Decimal, step: int) -> int:
     return int(steps) * step
 
 
-def monthly_price_idr(usd_monthly: Decimal, *, rate: Decimal, markup_percent: Decimal, step: int) -> int:
+def monthly_price_idr(
+    usd_monthly: Decimal, *, rate: Decimal, markup_percent: Decimal, step: int
+) -> int:
     return round_up_to_step(usd_monthly * rate * (1 + markup_percent / 100), step)
 
 
@@ -68,11 +71,13 @@ def discount_percent(amount_idr: int, cycle: BillingCycle, monthly_idr: int) -> 
     return round((full - amount_idr) * 100 / full, 1)
 
 
-def first_undiscounted(prices: Mapping[BillingCycle, int]) -> tuple[BillingCycle, BillingCycle] | None:
+def first_undiscounted(
+    prices: Mapping[BillingCycle, int],
+) -> tuple[BillingCycle, BillingCycle] | None:
     """The first cycle that costs more per month than the shorter cycle before it, with that
     shorter cycle; None when every longer cycle is at least as cheap per month."""
     ordered = [c for c in CYCLES if c in prices]
-    for shorter, longer in zip(ordered, ordered[1:], strict=False):
+    for shorter, longer in itertools.pairwise(ordered):
         # per-month(longer) <= per-month(shorter), compared exactly in integers
         if prices[longer] * shorter.months > prices[shorter] * longer.months:
             return shorter, longer

@@ -1,8 +1,11 @@
 """gateway service: the one public door of the fleet.
 
-Proxied requests never reach FastAPI's router: the `Edge` middleware (pure ASGI, innermost, so
-request ids and metrics still wrap it) answers them. FastAPI serves only the gateway's own
-routes: /health, /ready, /metrics, /openapi.json (merged) and /docs.
+`create_app` returns a `Gateway`, the ASGI application uvicorn runs. Requests the edge claims
+(a routed path, a refused path, any WebSocket) take the pure-ASGI chain: security headers,
+CORS, request id, metrics, edge. They never enter FastAPI, whose routing and middleware would
+cost more than the whole proxying (see README, "Hot path"). Everything else, and the lifespan,
+goes to the FastAPI app built by `create_service_app`: /health, /ready, /metrics,
+/openapi.json (merged) and /docs.
 """
 
 from __future__ import annotations
@@ -16,8 +19,9 @@ from contextlib import asynccontextmanager
 import httpx
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
-from starlette.middleware import Middleware
+from starlette.datastructures import State
 from starlette.middleware.cors import CORSMiddleware
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from gateway_service.api_docs import ApiDocuments, docs_router
 from gateway_service.config import GatewaySettings
@@ -27,6 +31,8 @@ from gateway_service.routes import PROXIED_SERVICES
 from gateway_service.runtime import GatewayRuntime
 from gateway_service.security_headers import SecurityHeadersMiddleware
 from webrana_common.health import health_router
+from webrana_common.metrics import PrometheusMiddleware
+from webrana_common.request_id import RequestIdMiddleware
 from webrana_common.service import create_service_app
 
 VERSION = "1.0.0"
@@ -43,7 +49,25 @@ CORS_EXPOSED = [
 ]
 
 
-def create_app(settings: GatewaySettings | None = None) -> FastAPI:
+class Gateway:
+    def __init__(self, api: FastAPI, own: ASGIApp, edge: Edge, proxied: ASGIApp) -> None:
+        self.api = api  # for its state; requests go through `own`, its wrapped stack
+        self.own = own
+        self.edge = edge
+        self.proxied = proxied
+
+    @property
+    def state(self) -> State:
+        return self.api.state
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "lifespan" and self.edge.claim(scope):
+            await self.proxied(scope, receive, send)
+        else:
+            await self.own(scope, receive, send)
+
+
+def create_app(settings: GatewaySettings | None = None) -> Gateway:
     settings = settings or GatewaySettings()
 
     @asynccontextmanager
@@ -61,7 +85,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             runtime.close()
             await probe_http.aclose()
 
-    app = create_service_app(
+    api = create_service_app(
         settings,
         title="WeBrana gateway",
         description="The public door of WeBrana Cloud: routing, edge authentication, rate "
@@ -70,43 +94,54 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         lifespan=lifespan,
         openapi_tags=[{"name": "health", "description": "Liveness and readiness"}],
     )
-    runtime = GatewayRuntime(settings, app.state.jwt_verifier, app.state.metrics_registry)
-    app.state.runtime = runtime
-    app.state.upstream_urls = {s: settings.service_urls()[s] for s in PROXIED_SERVICES}
+    runtime = GatewayRuntime(settings, api.state.jwt_verifier, api.state.metrics_registry)
+    api.state.runtime = runtime
+    api.state.upstream_urls = {s: settings.service_urls()[s] for s in PROXIED_SERVICES}
+    _install_own_routes(api, settings)
+
+    def wrap(app: ASGIApp) -> ASGIApp:
+        """CORS and security headers, the same for proxied and own routes."""
+        origins = settings.cors_origin_list()
+        if origins:
+            app = CORSMiddleware(
+                app,
+                allow_origins=origins,
+                allow_credentials=True,
+                allow_methods=CORS_METHODS,
+                allow_headers=["*"],
+                expose_headers=CORS_EXPOSED,
+                max_age=settings.cors_max_age_seconds,
+            )
+        return SecurityHeadersMiddleware(
+            app,
+            forwarded_proto=settings.forwarded_proto,
+            hsts_max_age=settings.hsts_max_age_seconds,
+            addresses=runtime.addresses,
+        )
+
+    edge = Edge(runtime)
+    # The same request-id and metrics middleware as every service, sharing the app's series.
+    http_metrics = next(
+        m.kwargs["metrics"] for m in api.user_middleware if m.cls is PrometheusMiddleware
+    )
+    proxied = wrap(RequestIdMiddleware(PrometheusMiddleware(edge, metrics=http_metrics)))
+    return Gateway(api, wrap(api), edge, proxied)
+
+
+def _install_own_routes(api: FastAPI, settings: GatewaySettings) -> None:
     # The library's /ready fails on any dependency and its /openapi.json covers the gateway's
     # own routes only: these take precedence (the router tries routes in order).
     ready = readiness_router()
     for router in (ready, docs_router()):
-        app.include_router(router)
-        app.router.routes.insert(0, app.router.routes.pop())
+        api.include_router(router)
+        api.router.routes.insert(0, api.router.routes.pop())
     own_routes = [*ready.routes, *(r for r in health_router().routes if r.path == "/health")]
-    app.state.api_documents = ApiDocuments(
-        app.state.upstream_urls,
+    api.state.api_documents = ApiDocuments(
+        api.state.upstream_urls,
         gateway_document=functools.cache(
-            lambda: get_openapi(title=app.title, version=VERSION, routes=own_routes)
+            lambda: get_openapi(title=api.title, version=VERSION, routes=own_routes)
         ),
         refresh_seconds=settings.openapi_refresh_seconds,
         fetch_timeout=settings.openapi_fetch_timeout_seconds,
         version=VERSION,
     )
-
-    # Innermost user middleware: inside request id and metrics, before FastAPI's routing.
-    app.user_middleware.append(Middleware(Edge, runtime=runtime))
-    origins = settings.cors_origin_list()
-    if origins:
-        app.add_middleware(
-            CORSMiddleware,
-            allow_origins=origins,
-            allow_credentials=True,
-            allow_methods=CORS_METHODS,
-            allow_headers=["*"],
-            expose_headers=CORS_EXPOSED,
-            max_age=settings.cors_max_age_seconds,
-        )
-    app.add_middleware(
-        SecurityHeadersMiddleware,
-        forwarded_proto=settings.forwarded_proto,
-        hsts_max_age=settings.hsts_max_age_seconds,
-        addresses=runtime.addresses,
-    )
-    return app

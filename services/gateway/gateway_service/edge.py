@@ -1,6 +1,6 @@
-"""The hot path: every request passes here first, as pure ASGI (no FastAPI routing, no
-Request objects). In order: normalise the path (400 if ambiguous, 404 for /internal/**), find
-the route (else the gateway's own FastAPI routes answer), refuse oversized bodies (413) and
+"""The hot path, pure ASGI (no FastAPI, no Request objects). `claim` runs first for every
+request: normalise the path (400 if ambiguous, 404 for /internal/**) and find the route (else
+the gateway's own FastAPI routes answer). Then, for a route: refuse oversized bodies (413) and
 admin calls from outside ADMIN_ALLOWED_CIDRS (403), check the token, count the call against its
 rate limit (429), require a token / the admin role (401/403), consult the service's circuit
 breaker (503) and forward.
@@ -11,7 +11,7 @@ from __future__ import annotations
 import ipaddress
 from dataclasses import dataclass
 
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import Receive, Scope, Send
 
 from gateway_service.client_address import ClientAddress, in_networks
 from gateway_service.edge_auth import Identity, TokenInvalid, bearer_token, query_token
@@ -56,39 +56,61 @@ class Refused(Exception):
         self.headers = headers or []
 
 
+@dataclass(slots=True)
+class Claim:
+    """What `Edge.claim` decided for a request, kept in its scope under "gateway"."""
+
+    path: str
+    target: bytes
+    route: Route | None = None
+    error: AppError | None = None
+
+
 class Edge:
-    def __init__(self, app: ASGIApp, *, runtime: GatewayRuntime) -> None:
-        self.app = app
+    def __init__(self, runtime: GatewayRuntime) -> None:
         self.runtime = runtime
         self.websockets = WebSocketProxy(runtime)
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        kind = scope["type"]
-        if kind != "http" and kind != "websocket":
-            await self.app(scope, receive, send)
-            return
+    def claim(self, scope: Scope) -> bool:
+        """Whether the edge answers this request (a route to forward, a refused path, any
+        WebSocket); if not, the scope's path is normalised for the gateway's own routes."""
         raw = scope.get("raw_path") or scope["path"].encode("utf-8")
         try:
             path, target = normalize_path(raw)
         except PathRejected as exc:
-            await send_problem(scope, receive, send, PathInvalid(str(exc)))
-            return
+            scope["gateway"] = Claim("", b"", error=PathInvalid(str(exc)))
+            return True
         if is_internal(path):
             # Not "forbidden": to a client, /internal/** does not exist.
-            await send_problem(scope, receive, send, RouteNotFound(f"No route matches {path}"))
-            return
-        if kind == "websocket":
-            await self._websocket(scope, receive, send, path, target)
-            return
+            error = RouteNotFound(f"No route matches {path}")
+            scope["gateway"] = Claim(path, target, error=error)
+            return True
+        if scope["type"] == "websocket":
+            route = match_websocket_route(path)
+            error = None if route else RouteNotFound(f"No WebSocket route at {path}")
+            scope["gateway"] = Claim(path, target, route, error)
+            return True
         route = match_route(path)
         if route is None:
             if path != scope["path"]:
-                scope = {**scope, "path": path, "raw_path": target}
-            await self.app(scope, receive, send)
+                scope["path"], scope["raw_path"] = path, target
+            return False
+        scope["gateway"] = Claim(path, target, route)
+        return True
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        claim: Claim = scope["gateway"]
+        if claim.error is not None:
+            await send_problem(scope, receive, send, claim.error)
             return
+        route = claim.route
+        assert route is not None
         scope["route"] = route  # the metrics label: the route pattern, never the raw path
+        if scope["type"] == "websocket":
+            await self._websocket(scope, receive, send, route, claim.path, claim.target)
+            return
         try:
-            await self._http(scope, receive, send, route, path, target)
+            await self._http(scope, receive, send, route, claim.path, claim.target)
         except Refused as refused:
             await send_problem(scope, receive, send, refused.error, refused.headers)
         except ClientDisconnected:
@@ -133,13 +155,8 @@ class Edge:
             raise Refused(exc, admission.rate_headers) from exc
 
     async def _websocket(
-        self, scope: Scope, receive: Receive, send: Send, path: str, target: bytes
+        self, scope: Scope, receive: Receive, send: Send, route: Route, path: str, target: bytes
     ) -> None:
-        route = match_websocket_route(path)
-        if route is None:
-            await send_problem(scope, receive, send, RouteNotFound(f"No WebSocket route at {path}"))
-            return
-        scope["route"] = route
         found = _scan(scope["headers"])
         client = self._client(scope, found[4])
         token = bearer_token(scope["headers"]) or query_token(scope.get("query_string", b""))

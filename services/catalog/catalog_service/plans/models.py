@@ -33,9 +33,7 @@ class Plan(UUIDPrimaryKey, TimestampMixin, Base):
     slug: Mapped[str] = mapped_column(String(64), unique=True)
     name: Mapped[str] = mapped_column(String(100))
     # A provider with plans cannot be deleted (RESTRICT): orders point at the plan.
-    provider_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("providers.id", ondelete="RESTRICT")
-    )
+    provider_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("providers.id", ondelete="RESTRICT"))
     provider_size_slug: Mapped[str] = mapped_column(String(100))
     vcpus: Mapped[int] = mapped_column(Integer)
     memory_mb: Mapped[int] = mapped_column(Integer)

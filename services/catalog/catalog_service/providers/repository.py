@@ -11,7 +11,9 @@ from catalog_service.providers.models import Provider
 
 
 async def all_ordered(session: AsyncSession) -> Sequence[Provider]:
-    return (await session.scalars(select(Provider).order_by(Provider.sort_order, Provider.slug))).all()
+    return (
+        await session.scalars(select(Provider).order_by(Provider.sort_order, Provider.slug))
+    ).all()
 
 
 async def by_slug(session: AsyncSession, slug: str) -> Provider | None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import hashlib
 import ipaddress
 import json
 import re
@@ -140,7 +141,7 @@ class Linode:
             "type": spec.size,
             "region": spec.region,
             "image": spec.image,
-            "label": linode_label(spec.hostname),
+            "label": linode_label(spec.hostname, spec.lookup_tag),
             "root_pass": spec.root_password.get_secret_value(),
             "tags": list(spec.tags),
             "booted": True,
@@ -154,7 +155,16 @@ class Linode:
         return Created(instance=_instance(response.json()), root_password=spec.root_password)
 
     async def get(self, instance_id: str) -> Instance:
-        return _instance(await self._get_raw(integer_id(self.name, instance_id)))
+        linode_id = integer_id(self.name, instance_id)
+        instance = _instance(await self._get_raw(linode_id))
+        if instance.provider_status == "offline" and await self._create_failed(linode_id):
+            instance.status = InstanceStatus.ERROR
+        return instance
+
+    async def _create_failed(self, linode_id: int) -> bool:
+        """A Linode whose build failed just sits `offline`; its linode_create event says why."""
+        created = await self._event_result(linode_id, "linode_create", None)
+        return created.status == ActionStatus.ERRORED
 
     async def _get_raw(self, linode_id: int) -> dict[str, Any]:
         response = await self.http.request(
@@ -235,7 +245,7 @@ class Linode:
             await asyncio.sleep(self.poll_seconds)
 
     async def _event_result(
-        self, linode_id: int, event_action: str, ours: ActionType
+        self, linode_id: int, event_action: str, ours: ActionType | None
     ) -> ActionResult:
         """The job the call just queued, found as the newest matching event of this Linode."""
         x_filter = {
@@ -257,7 +267,7 @@ class Linode:
             if (e.get("entity") or {}).get("id") == linode_id and e.get("action") == event_action
         ]
         if not events:
-            return ActionResult(type=ours, status=ActionStatus.IN_PROGRESS)
+            return ActionResult(type=str(ours or event_action), status=ActionStatus.IN_PROGRESS)
         newest = max(events, key=lambda e: (e.get("created") or "", e.get("id") or 0))
         return _event(newest, ours)
 
@@ -345,16 +355,16 @@ class Linode:
         return items
 
 
-def linode_label(hostname: str) -> str:
+def linode_label(hostname: str, lookup_tag: str) -> str:
     """A label Linode accepts: 3-64 of [A-Za-z0-9-_.], starting with a letter, no doubled
-    separators."""
+    separators, and unique in the account (Linode refuses a second `web01`), so the order's tag
+    lends it a short suffix."""
     label = re.sub(r"[^A-Za-z0-9_.-]", "-", hostname)
-    label = re.sub(r"--+", "-", re.sub(r"__+", "_", re.sub(r"\.\.+", ".", label)))
     if not label[:1].isalpha():
         label = "vps-" + label
-    if len(label) < 3:
-        label += "-vps"
-    return label[:64].rstrip("-_.") if len(label) > 64 else label
+    suffix = hashlib.sha256(lookup_tag.encode()).hexdigest()[:6]
+    label = f"{label[: 64 - len(suffix) - 1]}-{suffix}"
+    return re.sub(r"([-_.])[-_.]+", r"\1", label)
 
 
 def _public_keys(keys: tuple[str, ...]) -> list[str]:

@@ -152,11 +152,16 @@ class Vultr:
             "POST", f"/instances/{uuid}/reinstall", json=body, not_found=InstanceNotFound
         )
         password = (response.json().get("instance") or {}).get("default_password")
+        if not password:
+            # Reinstall sets a new root password without returning it; the instance shows its
+            # `default_password` for a while after a deployment, so look once.
+            password = (await self._get_raw(uuid)).get("default_password")
         return ActionResult(
             type=request.type,
             status=ActionStatus.IN_PROGRESS,
             root_password=password or None,
-            note=POLL_THE_INSTANCE,
+            note=POLL_THE_INSTANCE
+            + ("" if password else " Vultr did not reveal the new root password."),
         )
 
     async def get_action(self, instance_id: str, action_id: str) -> ActionResult:

@@ -1,0 +1,62 @@
+"""Reading what a connection missed (resume) and what it needs on connect."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import select
+
+from notification_service.live import protocol
+from notification_service.live.connection import LiveConnection
+from notification_service.notifications import repository
+from notification_service.notifications.models import NotificationStream
+from notification_service.notifications.schemas import NotificationView
+from webrana_common.db.session import Database
+
+
+async def connect_state(db: Database, user_id: uuid.UUID) -> tuple[int, int]:
+    """(unread count, the user's last seq) at connect time."""
+    async with db.session() as session:
+        unread = await repository.unread_count(session, user_id)
+        last_seq = await session.scalar(
+            select(NotificationStream.last_seq).where(NotificationStream.user_id == user_id)
+        )
+    return unread, int(last_seq or 0)
+
+
+async def resume(
+    db: Database, connection: LiveConnection, *, last_id: uuid.UUID | None, limit: int
+) -> None:
+    """Send what arrived after `last_id` (or after the connection's last seq), oldest first,
+    then `resumed`. Live messages arriving meanwhile are held and sent after, minus those the
+    resume already sent."""
+    async with connection.resume_lock:
+        connection.hold()
+        try:
+            reset = False
+            async with db.session() as session:
+                if last_id is not None:
+                    seq = await repository.seq_of(session, connection.user_id, last_id)
+                    reset = seq is None
+                else:
+                    seq = connection.last_seq
+                rows = [] if seq is None else await repository.after_seq(
+                    session, connection.user_id, seq, limit + 1
+                )
+                unread = await repository.unread_count(session, connection.user_id)
+            for row in rows[:limit]:
+                message = protocol.new(NotificationView.of(row), unread)
+                connection.send_notification(str(row.id), row.seq, protocol.dumps(message))
+            connection.send(
+                {
+                    "type": "resumed",
+                    "count": min(len(rows), limit),
+                    # More than WS_RESUME_LIMIT were missed: refetch the list over HTTP.
+                    "truncated": len(rows) > limit,
+                    # The id is unknown (purged, or not this user's): refetch the list.
+                    "reset": reset,
+                    "unread_count": unread,
+                }
+            )
+        finally:
+            connection.release()

@@ -1,0 +1,95 @@
+"""One notification for one user: the contract checked, the user and their preferences
+looked up, the in-app copy rendered, everything stored once per idempotency key."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pydantic import ValidationError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from notification_service.clients import AuthClient
+from notification_service.config import NotificationSettings
+from notification_service.contracts import EVENTS, EventData, SendNotification, validate_data
+from notification_service.deliveries import repository as deliveries
+from notification_service.delivery_queue import DeliveryQueue
+from notification_service.errors import InvalidEventData
+from notification_service.live.hub import LivePublisher
+from notification_service.notifications import repository as notifications
+from notification_service.notifications.models import Notification
+from notification_service.preferences import service as preferences
+from notification_service.rendering.renderer import Renderer
+from notification_service.sending.planning import plan_channels
+from notification_service.sending.schemas import DeliveryOutcome, SendResult
+from notification_service.sending.store import Outgoing, dispatch_after_commit, store
+from webrana_common.db.base import utcnow
+
+
+@dataclass(frozen=True)
+class Senders:
+    settings: NotificationSettings
+    auth: AuthClient
+    renderer: Renderer
+    hub: LivePublisher
+    queue: DeliveryQueue
+
+
+def check_data(body: SendNotification) -> EventData:
+    try:
+        return validate_data(body.event, body.data)
+    except ValidationError as exc:
+        errors = [
+            {"field": ".".join(str(p) for p in err["loc"]), "message": err["msg"]}
+            for err in exc.errors()
+        ]
+        summary = "; ".join(f"{e['field']}: {e['message']}" for e in errors[:5])
+        raise InvalidEventData(f"{body.event}: {summary}", errors=errors) from exc
+
+
+async def send(
+    session: AsyncSession, senders: Senders, body: SendNotification, key: str
+) -> SendResult:
+    data = check_data(body)
+    existing = await notifications.by_key(session, key)
+    if existing is not None:
+        return await _duplicate(session, existing)
+    spec = EVENTS[body.event]
+    user = await senders.auth.get_user(body.user_id)
+    now = utcnow()
+    plans = plan_channels(
+        spec,
+        body.channels,
+        user,
+        await preferences.load(session, user.id),
+        now=now,
+        telegram_enabled=senders.settings.telegram_enabled,
+    )
+    outgoing = Outgoing(user, key, plans, senders.renderer.in_app(body.event, user.locale, data))
+    stored = await store(session, spec, data.model_dump(mode="json"), [outgoing], now=now)
+    if not stored:
+        # The same key committed between our check and our insert.
+        existing = await notifications.by_key(session, key)
+        assert existing is not None
+        return await _duplicate(session, existing)
+    dispatch_after_commit(session, senders.hub, senders.queue, stored)
+    return SendResult(
+        notification_id=stored[0].notification_id,
+        duplicate=False,
+        deliveries=[
+            DeliveryOutcome(
+                channel=p.channel, status=p.status, reason=p.reason, scheduled_for=p.scheduled_for
+            )
+            for p in plans
+        ],
+    )
+
+
+async def _duplicate(session: AsyncSession, notification: Notification) -> SendResult:
+    rows = await deliveries.for_notification(session, notification.id)
+    return SendResult(
+        notification_id=notification.id,
+        duplicate=True,
+        deliveries=[
+            DeliveryOutcome.model_validate(row, from_attributes=True) for row in rows
+        ],
+    )
