@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import socket
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,7 +26,15 @@ SERVICE_PORTS: dict[str, int] = {
 }
 # Embedded Redis and the sandbox stand-ins, out of the services' way in the 39xx range.
 REDIS_PORT = 3980
-SANDBOX_PORTS: dict[str, int] = {"sentry": 3990, "smtp": 3991, "smtp-http": 3992}
+SANDBOX_PORTS: dict[str, int] = {
+    "sentry": 3990,
+    "smtp": 3991,
+    "smtp-http": 3992,
+    "digitalocean": 3993,
+    "vultr": 3994,
+    "linode": 3995,
+    "telegram": 3996,
+}
 
 SANDBOX_DIR = REPO_ROOT / "devstack" / "sandbox"
 
@@ -133,6 +141,10 @@ class Sandbox:
     name: str
     module: str  # under devstack/sandbox/
     port_names: Sequence[str]
+    # For stand-ins that are an ASGI app factory run by uvicorn: where a person looks first,
+    # and the settings (by name, given the stand-in's base URL) that point services at it.
+    docs_path: str = "/docs"
+    service_env: Callable[[str], dict[str, str]] | None = None
 
     @property
     def available(self) -> bool:
@@ -140,9 +152,39 @@ class Sandbox:
         return (SANDBOX_DIR / f"{self.module}.py").exists()
 
 
-SENTRY = Sandbox("sentry", "sentry", ("sentry",))
+SENTRY = Sandbox("sentry", "sentry", ("sentry",), "/api/envelopes")
 SMTP = Sandbox("smtp", "smtp", ("smtp", "smtp-http"))
-SANDBOXES: tuple[Sandbox, ...] = (SENTRY, SMTP)
+DIGITALOCEAN = Sandbox(
+    "digitalocean",
+    "digitalocean",
+    ("digitalocean",),
+    "/_sandbox/docs",
+    lambda url: {"DIGITALOCEAN_API_URL": f"{url}/v2", "DIGITALOCEAN_TOKEN": "sandbox-do-token"},
+)
+VULTR = Sandbox(
+    "vultr",
+    "vultr",
+    ("vultr",),
+    "/_sandbox/docs",
+    lambda url: {"VULTR_API_URL": f"{url}/v2", "VULTR_API_KEY": "sandbox-vultr-key"},
+)
+LINODE = Sandbox(
+    "linode",
+    "linode",
+    ("linode",),
+    "/_sandbox/docs",
+    lambda url: {"LINODE_API_URL": f"{url}/v4", "LINODE_API_TOKEN": "sandbox-linode-token"},
+)
+TELEGRAM = Sandbox(
+    "telegram",
+    "telegram",
+    ("telegram",),
+    "/docs",
+    lambda url: {"TELEGRAM_API_URL": f"{url}/bot", "TELEGRAM_BOT_TOKEN": "123456:sandbox-token"},
+)
+# Stand-ins that are one uvicorn app each (SMTP runs its own two servers).
+HTTP_SANDBOXES: tuple[Sandbox, ...] = (SENTRY, DIGITALOCEAN, VULTR, LINODE, TELEGRAM)
+SANDBOXES: tuple[Sandbox, ...] = (*HTTP_SANDBOXES, SMTP)
 
 
 def sentry_dsn(ports: Ports, public_key: str) -> str:

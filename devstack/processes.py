@@ -14,6 +14,7 @@ from devstack.credentials import FleetCredentials
 from devstack.databases import with_redis_db
 from devstack.fleet import (
     HOST,
+    HTTP_SANDBOXES,
     SENTRY,
     SERVICE_PORTS,
     SMTP,
@@ -77,6 +78,9 @@ class FleetEnvironment:
         if SENTRY.available:
             env["SENTRY_DSN"] = sentry_dsn(self.ports, self.credentials.sentry_public_key)
             env["SENTRY_ENVIRONMENT"] = "development"
+        for sandbox in HTTP_SANDBOXES:
+            if sandbox.available and sandbox.service_env is not None:
+                env |= sandbox.service_env(f"http://{HOST}:{self.ports.sandbox(sandbox.name)}")
         if SMTP.available:
             # The sink speaks plain SMTP and accepts any login.
             env |= {
@@ -130,24 +134,6 @@ def sandbox_processes(fleet: FleetEnvironment) -> list[ProcessSpec]:
     ports = fleet.ports
     env = fleet.base()
     specs: list[ProcessSpec] = []
-    if SENTRY.available:
-        url = f"http://{HOST}:{ports.sandbox('sentry')}"
-        specs.append(
-            ProcessSpec(
-                name="sentry",
-                argv=uvicorn_argv(
-                    "devstack.sandbox.sentry:create_app", ports.sandbox("sentry"), "warning"
-                ),
-                env=env,
-                cwd=REPO_ROOT,
-                kind="sandbox",
-                port=ports.sandbox("sentry"),
-                url=url,
-                docs_url=f"{url}/api/envelopes",
-                ready_url=f"{url}/health",
-                health_url=f"{url}/health",
-            )
-        )
     if SMTP.available:
         http = f"http://{HOST}:{ports.sandbox('smtp-http')}"
         specs.append(
@@ -162,6 +148,25 @@ def sandbox_processes(fleet: FleetEnvironment) -> list[ProcessSpec]:
                 docs_url=f"{http}/messages",
                 ready_url=f"{http}/health",
                 health_url=f"{http}/health",
+            )
+        )
+    for sandbox in HTTP_SANDBOXES:
+        if not sandbox.available:
+            continue
+        port = ports.sandbox(sandbox.name)
+        url = f"http://{HOST}:{port}"
+        specs.append(
+            ProcessSpec(
+                name=sandbox.name,
+                argv=uvicorn_argv(f"devstack.sandbox.{sandbox.module}:create_app", port, "warning"),
+                env=env,
+                cwd=REPO_ROOT,
+                kind="sandbox",
+                port=port,
+                url=url,
+                docs_url=f"{url}{sandbox.docs_path}",
+                ready_url=f"{url}/health",
+                health_url=f"{url}/health",
             )
         )
     return specs

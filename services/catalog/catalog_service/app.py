@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from starlette.middleware import Middleware
 
 from catalog_service.audit.router import router as audit_router
 from catalog_service.clients import ProviderClient
@@ -18,7 +19,7 @@ from catalog_service.imports.router import router as import_router
 from catalog_service.plans.router import internal_router as plans_internal_router
 from catalog_service.plans.router import router as plans_router
 from catalog_service.providers.router import router as providers_router
-from catalog_service.public.cache import PublicCatalog
+from catalog_service.public.cache import PublicCatalog, PublicCatalogFastPath
 from catalog_service.public.router import router as public_router
 from catalog_service.quotes.router import router as quotes_router
 from catalog_service.regions.router import router as regions_router
@@ -84,6 +85,9 @@ def create_app(settings: CatalogSettings | None = None) -> FastAPI:
         lifespan=lifespan,
         openapi_tags=TAGS,
     )
+    # Appended, not `add_middleware` (which puts a middleware outermost): innermost, so the
+    # request id and metrics middleware of create_service_app wrap the fast path's answers.
+    app.user_middleware.append(Middleware(PublicCatalogFastPath, state=app.state))
     app.include_router(public_router)
     app.include_router(plans_router)
     app.include_router(regions_router)

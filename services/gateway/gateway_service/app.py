@@ -82,7 +82,7 @@ def create_app(settings: GatewaySettings | None = None) -> Gateway:
             refresher.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await refresher
-            runtime.close()
+            await runtime.close()
             await probe_http.aclose()
 
     api = create_service_app(

@@ -112,7 +112,8 @@ class GatewaySettings(ServiceSettings):
     rate_limit_write: str = "60/minute"
     rate_limit_redis_timeout_seconds: float = Field(default=0.25, gt=0)
     rate_limit_redis_retry_seconds: float = Field(default=2.0, ge=0)
-    rate_limit_fallback_max_keys: int = Field(default=100_000, ge=100)
+    rate_limit_sync_interval_ms: float = Field(default=20.0, ge=0)
+    rate_limit_local_max_keys: int = Field(default=100_000, ge=100)
 
     websocket_idle_timeout_seconds: float = Field(default=300.0, gt=0)
     websocket_max_message_bytes: int = Field(default=MIB, ge=1)

@@ -13,7 +13,7 @@ from gateway_service.config import GatewaySettings, parse_prefix_sizes
 from gateway_service.edge_auth import EdgeAuthenticator
 from gateway_service.gateway_metrics import GatewayMetrics
 from gateway_service.proxy import Forwarder
-from gateway_service.rate_limit import LocalRateLimiter, RateLimiter
+from gateway_service.rate_limit import LocalBuckets, RateLimiter
 from gateway_service.redis_pipeline import RedisPipeline
 from gateway_service.routes import PROXIED_SERVICES, BodyLimits
 from gateway_service.upstream_pool import UpstreamPool
@@ -60,8 +60,9 @@ class GatewayRuntime:
             RateLimiter(
                 settings.rate_specs(),
                 redis=self.redis,
-                fallback=LocalRateLimiter(settings.rate_limit_fallback_max_keys),
+                local=LocalBuckets(settings.rate_limit_local_max_keys),
                 registry=registry,
+                sync_interval_ms=settings.rate_limit_sync_interval_ms,
             )
             if settings.rate_limit_enabled
             else None
@@ -81,7 +82,10 @@ class GatewayRuntime:
         )
         self.forwarded_proto = settings.forwarded_proto.encode() or None
 
-    def close(self) -> None:
+    async def close(self) -> None:
+        if self.limiter is not None:
+            await self.limiter.close()
+            await self.limiter.sync()
         for pool in self.pools.values():
             pool.close()
         if self.redis is not None:

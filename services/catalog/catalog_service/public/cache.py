@@ -1,9 +1,12 @@
 """Public reads served from memory: pre-serialised bodies keyed by (catalog version, query).
 
-A request costs a version check (an attribute read; Redis at most once a second), then
-either a 304 (the client's ETag names the current version) or a dictionary lookup and the
-stored bytes. Only a first request per query and version renders: from the in-memory snapshot,
-never from the database. Nothing on the hot path touches pydantic.
+Two ways in. `PublicCatalogFastPath`, a pure ASGI middleware inside the request-id and metrics
+middleware, answers a URL it has already rendered for the current catalog version — or a
+304 — straight from the cache: a version check (an attribute read; Redis at most once a
+second), a dictionary lookup, two ASGI messages. Everything else (first sight of a URL, a new
+version, a bad query) falls through to the FastAPI route, which validates the query against
+the in-memory snapshot, renders once, and stores the bytes. Neither path touches the database
+or pydantic for a URL already seen.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from typing import Any, Protocol
 
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from catalog_service.public.snapshot import Snapshot, load
 from catalog_service.versioning.tracker import VersionTracker
@@ -23,6 +27,7 @@ from webrana_common.db.session import Database
 
 log = logging.getLogger("catalog.public")
 
+PUBLIC_PREFIX = "/api/v1/catalog/"
 # Bumped when the public JSON changes shape, so clients drop representations of an older
 # release even though the catalog version did not move.
 ETAG_REVISION = "1"
@@ -59,8 +64,10 @@ def etag_matches(if_none_match: str, etag: str) -> bool:
 @dataclass(frozen=True, slots=True)
 class _Entry:
     version: int
+    etag: str
     body: bytes
-    headers: dict[str, str]
+    raw_headers: list[tuple[bytes, bytes]]
+    route: Any  # the APIRoute, so metrics label a fast answer with its route template
 
 
 class PublicCatalog:
@@ -78,6 +85,8 @@ class PublicCatalog:
         self._max_entries = max_entries
         self._snapshot: Snapshot | None = None
         self._lock = asyncio.Lock()
+        # raw (path, query string) → entry, and (view, normalised query) → entry: two spellings
+        # of one query share one rendering.
         self._by_raw: dict[Hashable, _Entry] = {}
         self._by_query: dict[Hashable, _Entry] = {}
         self._cached_version = 0
@@ -98,25 +107,61 @@ class PublicCatalog:
                 log.info("public catalog loaded", extra={"catalog_version": snapshot.version})
             return snapshot
 
-    def _not_modified(self, etag: str) -> Response:
-        return Response(
-            status_code=304, headers={"ETag": etag, "Cache-Control": self._cache_control}
-        )
+    # -- the fast path (raw ASGI)
+
+    async def serve_from_memory(self, scope: Scope, send: Send) -> bool:
+        """Answer from the cache if this exact URL was rendered before; False to fall through."""
+        entry = self._by_raw.get((scope["path"], scope["query_string"]))
+        if entry is None:
+            return False
+        version = await self._tracker.current()
+        if_none_match = None
+        for name, value in scope["headers"]:
+            if name == b"if-none-match":
+                if_none_match = value.decode("latin-1")
+                break
+        if if_none_match is not None and etag_matches(if_none_match, etag_for(version)):
+            scope["route"] = entry.route
+            await self._send(send, 304, self._not_modified_headers(etag_for(version)), b"")
+            return True
+        if entry.version != version:
+            return False
+        scope["route"] = entry.route
+        await self._send(send, 200, entry.raw_headers, entry.body)
+        return True
+
+    @staticmethod
+    async def _send(
+        send: Send, status: int, headers: list[tuple[bytes, bytes]], body: bytes
+    ) -> None:
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
+    def _not_modified_headers(self, etag: str) -> list[tuple[bytes, bytes]]:
+        return [(b"etag", etag.encode()), (b"cache-control", self._cache_control.encode())]
+
+    # -- the route (first sight of a URL in a version, errors)
 
     async def respond(self, request: Request, view: PublicView) -> Response:
         version = await self._tracker.current()
         if_none_match = request.headers.get("if-none-match")
         if if_none_match is not None and etag_matches(if_none_match, etag_for(version)):
             return self._not_modified(etag_for(version))
-        raw_key = (request.scope["path"], request.scope["query_string"])
-        entry = self._by_raw.get(raw_key)
-        if entry is None or entry.version != version:
-            entry = await self._render(request, view, raw_key)
-            if if_none_match is not None and etag_matches(if_none_match, entry.headers["ETag"]):
-                return self._not_modified(entry.headers["ETag"])
-        return Response(entry.body, headers=entry.headers, media_type="application/json")
+        entry = await self._render(request, view)
+        if if_none_match is not None and etag_matches(if_none_match, entry.etag):
+            return self._not_modified(entry.etag)
+        return Response(
+            entry.body,
+            headers={"ETag": entry.etag, "Cache-Control": self._cache_control},
+            media_type="application/json",
+        )
 
-    async def _render(self, request: Request, view: PublicView, raw_key: Hashable) -> _Entry:
+    def _not_modified(self, etag: str) -> Response:
+        return Response(
+            status_code=304, headers={"ETag": etag, "Cache-Control": self._cache_control}
+        )
+
+    async def _render(self, request: Request, view: PublicView) -> _Entry:
         snapshot = await self._snapshot_for(await self._tracker.current())
         if snapshot.version != self._cached_version:
             # Everything cached belongs to an older catalog.
@@ -127,16 +172,45 @@ class PublicCatalog:
         key = (view.name, query)
         entry = self._by_query.get(key)
         if entry is None:
+            body = view.render(snapshot, query)
+            etag = etag_for(snapshot.version)
             entry = _Entry(
                 version=snapshot.version,
-                body=view.render(snapshot, query),
-                headers={"ETag": etag_for(snapshot.version), "Cache-Control": self._cache_control},
+                etag=etag,
+                body=body,
+                raw_headers=[
+                    (b"content-type", b"application/json"),
+                    (b"content-length", str(len(body)).encode()),
+                    (b"etag", etag.encode()),
+                    (b"cache-control", self._cache_control.encode()),
+                ],
+                route=request.scope.get("route"),
             )
             self._remember(self._by_query, key, entry)
-        self._remember(self._by_raw, raw_key, entry)
+        self._remember(self._by_raw, (request.scope["path"], request.scope["query_string"]), entry)
         return entry
 
     def _remember(self, cache: dict[Hashable, _Entry], key: Hashable, entry: _Entry) -> None:
         if len(cache) >= self._max_entries:
             cache.pop(next(iter(cache)))  # oldest first: dicts keep insertion order
         cache[key] = entry
+
+
+class PublicCatalogFastPath:
+    """Pure ASGI. Registered innermost among the user middleware (see app.py), so request
+    ids, logs and metrics see its answers like any other."""
+
+    def __init__(self, app: ASGIApp, state: Any) -> None:
+        self.app = app
+        self.state = state
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (
+            scope["type"] == "http"
+            and scope["method"] == "GET"
+            and scope["path"].startswith(PUBLIC_PREFIX)
+        ):
+            catalog: PublicCatalog | None = getattr(self.state, "public_catalog", None)
+            if catalog is not None and await catalog.serve_from_memory(scope, send):
+                return
+        await self.app(scope, receive, send)

@@ -26,9 +26,7 @@ class Broadcast(UUIDPrimaryKey, Base):
 
     __tablename__ = "broadcasts"
     __table_args__ = (
-        CheckConstraint(
-            "status IN ('pending', 'running', 'completed', 'failed')", name="status"
-        ),
+        CheckConstraint("status IN ('pending', 'running', 'completed', 'failed')", name="status"),
     )
 
     idempotency_key: Mapped[str] = mapped_column(String(200), unique=True)

@@ -19,8 +19,12 @@ async def insert_many(session: AsyncSession, rows: list[dict[str, Any]]) -> None
         await session.execute(Delivery.__table__.insert(), rows)
 
 
-async def get(session: AsyncSession, delivery_id: uuid.UUID) -> Delivery | None:
-    return await session.get(Delivery, delivery_id)
+async def get(
+    session: AsyncSession, delivery_id: uuid.UUID, *, for_update: bool = False
+) -> Delivery | None:
+    return await session.get(
+        Delivery, delivery_id, with_for_update=for_update, populate_existing=for_update
+    )
 
 
 async def for_notification(session: AsyncSession, notification_id: uuid.UUID) -> Sequence[Delivery]:
@@ -32,7 +36,9 @@ async def for_notification(session: AsyncSession, notification_id: uuid.UUID) ->
     return (await session.scalars(stmt)).all()
 
 
-async def stale_queued(session: AsyncSession, due_before: datetime, limit: int) -> Sequence[Delivery]:
+async def stale_queued(
+    session: AsyncSession, due_before: datetime, limit: int
+) -> Sequence[Delivery]:
     """QUEUED deliveries due for a while and untouched since: their job was lost."""
     stmt = (
         select(Delivery)

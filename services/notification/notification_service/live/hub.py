@@ -103,6 +103,11 @@ class LiveHub:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._subscribed.wait(), timeout)
 
+    async def check(self) -> None:
+        """Readiness: a replica that is not subscribed pushes nothing to its clients."""
+        if not self._subscribed.is_set():
+            raise ConnectionError("live channel not subscribed")
+
     async def stop(self) -> None:
         for task in self._tasks:
             task.cancel()

@@ -49,7 +49,11 @@ def read(ids: Sequence[uuid.UUID] | None, unread_count: int, *, read_at: str) ->
 
 
 def deleted(notification_id: uuid.UUID, unread_count: int) -> dict[str, Any]:
-    return {"type": "notification:deleted", "id": str(notification_id), "unread_count": unread_count}
+    return {
+        "type": "notification:deleted",
+        "id": str(notification_id),
+        "unread_count": unread_count,
+    }
 
 
 def unread(unread_count: int) -> dict[str, Any]:

@@ -40,8 +40,10 @@ async def resume(
                     reset = seq is None
                 else:
                     seq = connection.last_seq
-                rows = [] if seq is None else await repository.after_seq(
-                    session, connection.user_id, seq, limit + 1
+                rows = (
+                    []
+                    if seq is None
+                    else await repository.after_seq(session, connection.user_id, seq, limit + 1)
                 )
                 unread = await repository.unread_count(session, connection.user_id)
             for row in rows[:limit]:

@@ -15,7 +15,9 @@ async def get(session: AsyncSession, user_id: uuid.UUID) -> Preference | None:
     return await session.get(Preference, user_id)
 
 
-async def get_many(session: AsyncSession, user_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Preference]:
+async def get_many(
+    session: AsyncSession, user_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, Preference]:
     if not user_ids:
         return {}
     rows = await session.scalars(select(Preference).where(Preference.user_id.in_(user_ids)))

@@ -56,7 +56,9 @@ class PreferencesUpdate(BaseModel):
         json_schema_extra={
             "examples": [
                 {
-                    "categories": {"marketing": {"in_app": True, "email": False, "telegram": False}},
+                    "categories": {
+                        "marketing": {"in_app": True, "email": False, "telegram": False}
+                    },
                     "muted": {"email": False, "telegram": False},
                     "quiet_hours": {"start": "22:00", "end": "07:00"},
                 }

@@ -164,5 +164,7 @@ class Renderer:
     def telegram(self, event: NotificationEvent, locale: str, data: EventData) -> str:
         html = self._template(locale, event, "html")
         context = self._context(event, locale, data)
-        context["action_url"] = self.absolute(self._action(self._template(locale, event, "txt"), context)[0])
+        context["action_url"] = self.absolute(
+            self._action(self._template(locale, event, "txt"), context)[0]
+        )
         return fit_telegram(self._block(html, "telegram", context))

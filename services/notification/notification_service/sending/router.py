@@ -52,7 +52,9 @@ async def send(
     _caller: Internal,
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
 ) -> SendResult:
-    result = await service.send(session, request.app.state.senders, body, _key(idempotency_key, body))
+    result = await service.send(
+        session, request.app.state.senders, body, _key(idempotency_key, body)
+    )
     if result.duplicate:
         response.status_code = status.HTTP_200_OK
     return result

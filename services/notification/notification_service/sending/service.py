@@ -89,7 +89,5 @@ async def _duplicate(session: AsyncSession, notification: Notification) -> SendR
     return SendResult(
         notification_id=notification.id,
         duplicate=True,
-        deliveries=[
-            DeliveryOutcome.model_validate(row, from_attributes=True) for row in rows
-        ],
+        deliveries=[DeliveryOutcome.model_validate(row, from_attributes=True) for row in rows],
     )
