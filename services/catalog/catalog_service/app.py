@@ -87,7 +87,7 @@ def create_app(settings: CatalogSettings | None = None) -> FastAPI:
     )
     # Appended, not `add_middleware` (which puts a middleware outermost): innermost, so the
     # request id and metrics middleware of create_service_app wrap the fast path's answers.
-    app.user_middleware.append(Middleware(PublicCatalogFastPath, state=app.state))
+    app.user_middleware.append(Middleware(PublicCatalogFastPath))
     app.include_router(public_router)
     app.include_router(plans_router)
     app.include_router(regions_router)

@@ -7,7 +7,6 @@ import uuid
 from typing import Any
 
 import httpx
-
 from catalog_helpers import PRICES
 
 ADMIN = "/api/v1/admin/catalog"

@@ -17,9 +17,7 @@ TABLES = [
 async def _dump(db: Database) -> dict[str, Any]:
     async with db.session() as session:
         return {
-            table: sorted(
-                map(str, (await session.execute(text(f"SELECT * FROM {table}"))).all())  # noqa: S608
-            )
+            table: sorted(map(str, (await session.execute(text(f"SELECT * FROM {table}"))).all()))
             for table in TABLES
         }
 

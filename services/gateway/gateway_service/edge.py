@@ -273,8 +273,10 @@ def _scan(headers: list[tuple[bytes, bytes]]) -> list[bytes | None]:
         slot = _SLOTS.get(name)
         if slot is not None:
             previous = found[slot]
-            # Several X-Forwarded-For lines are one list.
-            found[slot] = value if previous is None or slot != 4 else previous + b", " + value
+            # Several X-Forwarded-For or Connection lines are one list.
+            if previous is not None and slot in (4, 7):
+                value = previous + b", " + value
+            found[slot] = value
     return found
 
 

@@ -274,7 +274,8 @@ class Forwarder:
             # The status line is out: all that is left is to cut the client's connection, which
             # uvicorn does when the app returns an unfinished response.
             connection.abort()
-            log.warning("upstream response broke off: %s", exc)
+            if not watcher.done():
+                log.warning("upstream response broke off: %s", exc)
             return
         finally:
             watcher.cancel()

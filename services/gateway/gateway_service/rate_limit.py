@@ -107,15 +107,13 @@ class RateDecision:
         return max(1, math.ceil(self.retry_after_ms / 1000))
 
     def headers(self) -> list[tuple[bytes, bytes]]:
-        headers = [
+        """RateLimit-* for every limited response (the 429 itself adds Retry-After)."""
+        return [
             (b"ratelimit-limit", b"%d" % self.rule.limit),
             (b"ratelimit-remaining", b"%d" % max(0, self.remaining)),
             (b"ratelimit-reset", b"%d" % math.ceil(self.reset_ms / 1000)),
             (b"ratelimit-policy", self.rule.policy),
         ]
-        if not self.allowed:
-            headers.append((b"retry-after", b"%d" % self.retry_after))
-        return headers
 
 
 class LocalBuckets:

@@ -5,8 +5,8 @@ for WEBSOCKET_IDLE_TIMEOUT_SECONDS.
 Memory stays bounded with a slow reader on either side: each pump reads its next frame only
 once the previous one was written, uvicorn's `send` waits while the client's socket is full and
 the upstream client queues at most WEBSOCKET_MAX_QUEUE frames before it stops reading the
-service's socket. Close codes travel through; a side that vanished without a close frame is
-reported to the other as 1001 (client gone) or 1014 (bad gateway).
+service's socket. Close codes travel through; a side that left without one is reported to the
+other as 1001 (the client went away) or 1014 (bad gateway: the service vanished).
 """
 
 from __future__ import annotations
@@ -57,13 +57,13 @@ GOING_AWAY = 1001
 BAD_GATEWAY = 1014
 
 
-def sendable_code(code: int | None, *, vanished: int) -> int:
-    """A close code that may go on the wire: 1005 (no code given) becomes 1000, 1006 (no close
-    frame at all) becomes `vanished`."""
+def sendable_code(code: int | None, *, vanished: int, no_status: int = 1000) -> int:
+    """A close code that may go on the wire: 1005 (a close without a code) becomes `no_status`,
+    1006 (no close at all) becomes `vanished`."""
     if code is None or code == 1006:
         return vanished
     if code == 1005:
-        return 1000
+        return no_status
     return code if code in _SENDABLE or 3000 <= code < 5000 else 1000
 
 
@@ -236,8 +236,11 @@ class WebSocketProxy:
         client_result = from_client.exception() is None if client_closed else False
         if client_closed and client_result:
             code, reason = from_client.result()
+            # uvicorn reports a client that dropped its connection as 1005, like a close frame
+            # without a code: both mean "went away" to the service.
+            code = sendable_code(code, vanished=GOING_AWAY, no_status=GOING_AWAY)
             with contextlib.suppress(Exception):
-                await upstream.close(sendable_code(code, vanished=GOING_AWAY), reason)
+                await upstream.close(code, reason)
             return
         if idle_timer.done() and not idle_timer.cancelled():
             code, reason = GOING_AWAY, "idle timeout"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -100,6 +101,10 @@ def create_app(settings: NotificationSettings | None = None) -> FastAPI:
         finally:
             if registration is not None:
                 registration.cancel()
+            # Post-commit pushes and enqueues still running need the pool and the hub.
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(5):
+                    await state.db.wait_for_background()
             await state.hub.stop()
             await state.bot.close()
             await pool.aclose()
@@ -138,5 +143,5 @@ async def _register_webhook(settings: NotificationSettings, bot: TelegramBot) ->
         )
     except TelegramError:
         log.exception(
-            "setWebhook failed; register it later with PUT /api/v1/admin/notifications/telegram/webhook"
+            "setWebhook failed; PUT /api/v1/admin/notifications/telegram/webhook retries it"
         )

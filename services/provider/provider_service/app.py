@@ -17,6 +17,7 @@ from provider_service.config import ProviderSettings
 from provider_service.provisioning.router import router as provisioning_router
 from webrana_common.service import create_service_app
 
+
 @functools.cache
 def tls_context() -> ssl.SSLContext:
     """One verifying TLS context per process: building one costs ~30 ms, every app would."""

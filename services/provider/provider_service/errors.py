@@ -18,3 +18,11 @@ class ProvisionInProgress(Conflict):
 class ProvisionNotFound(NotFound):
     code = "provision_not_found"
     title = "No provision request with this key"
+
+
+class ConcurrentProvisionFailed(Conflict):
+    """This request waited for a concurrent one with the same key, and that one failed; a
+    retry from now on tries again (tag lookup first)."""
+
+    code = "concurrent_provision_failed"
+    title = "The concurrent request with this key failed"

@@ -18,7 +18,9 @@ CLOUD_TOKENS = {
 API_PREFIX = {"digitalocean": "/v2", "vultr": "/v2", "linode": "/v4"}
 # Fast clouds: servers boot in a blink, actions take a moment.
 FAST = {"boot_delay": 0.2, "action_delay": 0.1}
-SSH_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGk2ZcVn0kHq0m8fQ3pGk7J1r6y2Y1o3x8Lk0n5m4p2Q budi@laptop"
+SSH_KEY = (
+    "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGk2ZcVn0kHq0m8fQ3pGk7J1r6y2Y1o3x8Lk0n5m4p2Q budi@laptop"
+)
 
 
 @dataclass

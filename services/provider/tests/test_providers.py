@@ -42,9 +42,9 @@ async def test_disabled_and_unconfigured_providers_are_listed_as_unavailable(
     make_client: ClientFactory, clouds: dict[str, Sandbox]
 ) -> None:
     async with make_client(digitalocean_enabled=False, linode_api_token=None) as client:
-        providers = {p["name"]: p for p in (await client.get("/internal/providers")).json()[
-            "providers"
-        ]}
+        providers = {
+            p["name"]: p for p in (await client.get("/internal/providers")).json()["providers"]
+        }
     assert (providers["digitalocean"]["enabled"], providers["digitalocean"]["available"]) == (
         False,
         False,

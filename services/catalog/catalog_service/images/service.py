@@ -25,7 +25,9 @@ async def view(session: AsyncSession, image: Image) -> ImageView:
     return ImageView.of(image, await providers.slugs_by_id(session))
 
 
-async def _resolve(session: AsyncSession, image_id: uuid.UUID, codes: dict[str, str]) -> dict:
+async def _resolve(
+    session: AsyncSession, image_id: uuid.UUID, codes: dict[str, str]
+) -> dict[uuid.UUID, str]:
     return await provider_codes.resolve(
         session,
         codes,

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import re
 from decimal import Decimal
+from typing import Any
 
 from pydantic import ValidationError
 from sqlalchemy import select
@@ -69,7 +70,7 @@ async def run(
     }
     available = {r.code for r in regions if r.available}
     planned = await plans.sizes_planned(session, provider.id)
-    taken = await plans.slugs_taken(session, [plan_slug(provider.slug, s.code) for s in sizes])
+    taken = await plans.slugs_starting_with(session, f"{provider.slug}-")
     sort_order = await plans.max_sort_order(session)
 
     proposals: list[Proposal] = []
@@ -98,9 +99,9 @@ async def run(
             step=settings.plan_price_step_idr,
         )
         prices = cycle_prices(monthly, settings.cycle_discounts(), settings.plan_price_step_idr)
-        slug = plan_slug(provider.slug, size.code)
-        if slug in taken:
-            slug = plan_slug(provider.slug, f"{size.code}-imported")
+        slug = _free_slug(plan_slug(provider.slug, size.code), taken)
+        taken.add(slug)
+        planned.add(size.code)  # a size listed twice is proposed once
         sort_order += 10
         try:
             proposal = PlanCreate(
@@ -157,6 +158,15 @@ async def run(
     )
 
 
+def _free_slug(slug: str, taken: set[str]) -> str:
+    """`slug`, or `slug-2`, `slug-3`… when an admin already used it for another plan."""
+    candidate, n = slug, 1
+    while candidate in taken:
+        n += 1
+        candidate = f"{slug[: 64 - len(str(n)) - 1]}-{n}"
+    return candidate
+
+
 def _skip_reason(size: ProviderSize, planned: set[str], max_usd: Decimal | None) -> str | None:
     if size.code in planned:
         return "already_planned"
@@ -174,7 +184,7 @@ def _drift(
     images: list[ProviderImage],
     our_regions: dict[str, tuple[str, bool]],
     our_images: dict[str, str],
-) -> dict[str, list]:
+) -> dict[str, list[Any]]:
     """How our codes and the provider's lists disagree: what an admin should map or fix."""
     available = {r.code for r in regions if r.available}
     listed_images = {i.code for i in images if i.available}

@@ -72,9 +72,9 @@ async def sizes_planned(session: AsyncSession, provider_id: uuid.UUID) -> set[st
     return set(rows)
 
 
-async def slugs_taken(session: AsyncSession, slugs: Sequence[str]) -> set[str]:
-    rows = await session.scalars(select(Plan.slug).where(Plan.slug.in_(list(slugs))))
-    return set(rows)
+async def slugs_starting_with(session: AsyncSession, prefix: str) -> set[str]:
+    escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return set(await session.scalars(select(Plan.slug).where(Plan.slug.like(escaped + "%"))))
 
 
 async def max_sort_order(session: AsyncSession) -> int:

@@ -200,9 +200,8 @@ class PublicCatalogFastPath:
     """Pure ASGI. Registered innermost among the user middleware (see app.py), so request
     ids, logs and metrics see its answers like any other."""
 
-    def __init__(self, app: ASGIApp, state: Any) -> None:
+    def __init__(self, app: ASGIApp) -> None:
         self.app = app
-        self.state = state
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if (
@@ -210,7 +209,8 @@ class PublicCatalogFastPath:
             and scope["method"] == "GET"
             and scope["path"].startswith(PUBLIC_PREFIX)
         ):
-            catalog: PublicCatalog | None = getattr(self.state, "public_catalog", None)
+            # Set by the lifespan; absent before it ran.
+            catalog: PublicCatalog | None = getattr(scope["app"].state, "public_catalog", None)
             if catalog is not None and await catalog.serve_from_memory(scope, send):
                 return
         await self.app(scope, receive, send)

@@ -25,7 +25,9 @@ async def view(session: AsyncSession, region: Region) -> RegionView:
     return RegionView.of(region, await providers.slugs_by_id(session))
 
 
-async def _resolve(session: AsyncSession, region_id: uuid.UUID, codes: dict[str, str]) -> dict:
+async def _resolve(
+    session: AsyncSession, region_id: uuid.UUID, codes: dict[str, str]
+) -> dict[uuid.UUID, str]:
     return await provider_codes.resolve(
         session,
         codes,

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import httpx
-
 from catalog_builders import make_basics, make_image, make_plan, make_provider
 from catalog_helpers import assert_problem
 

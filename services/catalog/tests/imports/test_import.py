@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 import pytest
-
+from catalog_builders import make_plan
 from catalog_helpers import ProviderStandIn, assert_problem
 
 from catalog_service.app import create_app
@@ -132,6 +132,15 @@ async def test_a_second_run_proposes_nothing_new(
     assert {s["size"] for s in second["skipped"] if s["reason"] == "already_planned"} >= {
         p["provider_size_slug"] for p in first["proposals"]
     }
+
+
+async def test_a_slug_already_used_gets_a_suffix(
+    seeded_client: httpx.AsyncClient, admin: dict[str, str], do_provider: ProviderStandIn
+) -> None:
+    await make_plan(seeded_client, admin, slug="digitalocean-s-1vcpu-512mb-10gb")
+    report = (await _run(seeded_client, admin)).json()
+    slugs = {p["provider_size_slug"]: p["slug"] for p in report["proposals"]}
+    assert slugs["s-1vcpu-512mb-10gb"] == "digitalocean-s-1vcpu-512mb-10gb-2"
 
 
 async def test_a_dry_run_creates_nothing(

@@ -5,10 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
-from sqlalchemy import select
-
 from catalog_builders import make_basics, make_plan, make_provider, make_region, plan_body
 from catalog_helpers import PRICES, assert_problem
+from sqlalchemy import select
 
 from catalog_service.audit.models import AuditEntry
 from catalog_service.plans.models import Plan

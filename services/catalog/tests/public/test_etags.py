@@ -13,6 +13,7 @@ from sqlalchemy import event
 
 from catalog_service.app import create_app
 from catalog_service.config import CatalogSettings
+from catalog_service.public.cache import PublicCatalogFastPath
 from catalog_service.versioning.repository import bump
 from webrana_common.testing.client import running_app
 
@@ -148,3 +149,54 @@ async def test_a_version_bump_from_outside_reloads_the_snapshot_once(
             event.remove(engine, "before_cursor_execute", listener)
         assert {r.headers["etag"] for r in responses} == {f'"c1-{version}"'} != {old}
         assert len(loads) == 1
+
+
+async def test_answers_from_memory_keep_request_ids_and_route_metrics(
+    seeded_client: httpx.AsyncClient,
+) -> None:
+    first = await seeded_client.get("/api/v1/catalog/plans/do-1c-1gb")
+    cached = await seeded_client.get(
+        "/api/v1/catalog/plans/do-1c-1gb", headers={"X-Request-ID": "from-memory"}
+    )
+    not_modified = await seeded_client.get(
+        "/api/v1/catalog/plans/do-1c-1gb", headers={"If-None-Match": first.headers["etag"]}
+    )
+    assert cached.headers["x-request-id"] == "from-memory"
+    assert not_modified.status_code == 304 and not_modified.headers["x-request-id"]
+    metrics = (await seeded_client.get("/metrics")).text
+    assert (
+        'http_requests_total{method="GET",route="/api/v1/catalog/plans/{plan}",'
+        'service="catalog",status="200"} 2.0' in metrics
+    )
+    assert 'route="/api/v1/catalog/plans/{plan}",service="catalog",status="304"} 1.0' in metrics
+    assert "do-1c-1gb" not in metrics
+
+
+async def test_the_fast_path_answers_urls_already_rendered_and_only_those(
+    make_settings: Callable[..., CatalogSettings], seeded_database_url: str
+) -> None:
+    app = create_app(make_settings(seeded_database_url))
+    assert [m.cls for m in app.user_middleware][-1] is PublicCatalogFastPath  # innermost
+    async with running_app(app) as client:
+        rendered = await client.get("/api/v1/catalog/regions", params={"provider": "vultr"})
+        catalog = app.state.public_catalog
+        sent: list[dict[str, Any]] = []
+
+        async def send(message: dict[str, Any]) -> None:
+            sent.append(message)
+
+        def scope(query: bytes, *headers: tuple[bytes, bytes]) -> dict[str, Any]:
+            return {
+                "path": "/api/v1/catalog/regions",
+                "query_string": query,
+                "headers": list(headers),
+            }
+
+        assert await catalog.serve_from_memory(scope(b"provider=vultr"), send)
+        assert sent[0]["status"] == 200 and sent[1]["body"] == rendered.content
+        etag = rendered.headers["etag"].encode()
+        assert await catalog.serve_from_memory(
+            scope(b"provider=vultr", (b"if-none-match", etag)), send
+        )
+        assert sent[2]["status"] == 304 and sent[3]["body"] == b""
+        assert not await catalog.serve_from_memory(scope(b"provider=linode"), send)

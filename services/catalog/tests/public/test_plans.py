@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
-
 from catalog_helpers import assert_problem
 
 PLANS = "/api/v1/catalog/plans"

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import httpx
-
 from catalog_helpers import assert_problem
 
 

@@ -53,22 +53,24 @@ class LiveConnection:
     def send_text(self, text: str) -> None:
         self._put(None, 0, text)
 
-    def send_notification(self, notification_id: str, seq: int, text: str) -> None:
-        self._put(notification_id, seq, text)
+    def send_notification(self, notification_id: str, seq: int, text: str) -> bool:
+        """False when this socket was sent that notification already."""
+        return self._put(notification_id, seq, text)
 
-    def _put(self, notification_id: str | None, seq: int, text: str) -> None:
+    def _put(self, notification_id: str | None, seq: int, text: str) -> bool:
         if self._closing is not None:
-            return
+            return False
         if notification_id is not None:
             if notification_id in self._seen:
-                return
+                return False
             self._remember(notification_id)
             self.last_seq = max(self.last_seq, seq)
         if self._queue.qsize() >= self._limit:
             log.warning("closing a WebSocket that reads too slowly", extra={"user": self.key})
             self.close(protocol.CLOSE_TOO_SLOW, "too slow: reconnect and resume")
-            return
+            return False
         self._queue.put_nowait(text)
+        return True
 
     def _remember(self, notification_id: str) -> None:
         self._seen.add(notification_id)

@@ -94,14 +94,14 @@ class LiveHub:
 
     # -- receiving
 
-    async def start(self, timeout: float = 5.0) -> None:
+    async def start(self, wait_seconds: float = 5.0) -> None:
         self._tasks = [
             asyncio.create_task(self._listen(), name="live-hub-listener"),
             asyncio.create_task(self._heartbeat(), name="live-hub-heartbeat"),
         ]
         # Serve only once subscribed, so no message published after startup is missed.
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._subscribed.wait(), timeout)
+            await asyncio.wait_for(self._subscribed.wait(), wait_seconds)
 
     async def check(self) -> None:
         """Readiness: a replica that is not subscribed pushes nothing to its clients."""
@@ -118,7 +118,7 @@ class LiveHub:
             connection.close(protocol.CLOSE_GOING_AWAY, "server restarting: reconnect and resume")
 
     async def _listen(self) -> None:
-        delay = self.reconnect_delay
+        failures = 0
         first = True
         while True:
             # No socket timeout: a quiet channel is normal, not a dead connection.
@@ -130,20 +130,19 @@ class LiveHub:
                 if not first:
                     log.info("live channel resubscribed; resyncing connections")
                     self._resync_all()
-                first = False
-                delay = self.reconnect_delay
+                first, failures = False, 0
                 async for message in pubsub.listen():
                     if message.get("type") == "message":
                         self.dispatch(message["data"])
             except (RedisError, OSError) as exc:
                 self._subscribed.clear()
-                log.warning("live channel lost (%s); resubscribing in %.1fs", exc, delay)
+                log.warning("live channel lost (%s); resubscribing", exc)
             finally:
                 with contextlib.suppress(RedisError, OSError):
                     await pubsub.aclose()
                     await client.aclose()
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, 5.0)
+            await asyncio.sleep(min(self.reconnect_delay * 2**failures, 5.0))
+            failures += 1
 
     def dispatch(self, raw: bytes | str) -> None:
         try:

@@ -68,7 +68,7 @@ async def _verify(verifier: JWKSVerifier, token: Any) -> TokenClaims:
 
 
 async def _authenticate(
-    websocket: WebSocket, verifier: JWKSVerifier, timeout: float
+    websocket: WebSocket, verifier: JWKSVerifier, wait_seconds: float
 ) -> tuple[TokenClaims, dict[str, Any]]:
     """Accept the socket, then the claims and the first message (`{}` with the header)."""
     offered = [p.strip() for p in websocket.scope.get("subprotocols") or []]
@@ -79,7 +79,7 @@ async def _authenticate(
     if any(name in websocket.query_params for name in _URL_TOKEN_PARAMS):
         raise _Refused(protocol.CLOSE_BAD_REQUEST, "never put the token in the URL")
     try:
-        first = _parse(await asyncio.wait_for(websocket.receive(), timeout))
+        first = _parse(await asyncio.wait_for(websocket.receive(), wait_seconds))
     except TimeoutError as exc:
         raise _Refused(protocol.CLOSE_AUTH_TIMEOUT, "authenticate within the time limit") from exc
     if first.get("type") != "auth":

@@ -46,13 +46,15 @@ async def resume(
                     else await repository.after_seq(session, connection.user_id, seq, limit + 1)
                 )
                 unread = await repository.unread_count(session, connection.user_id)
+            sent = 0
             for row in rows[:limit]:
                 message = protocol.new(NotificationView.of(row), unread)
-                connection.send_notification(str(row.id), row.seq, protocol.dumps(message))
+                sent += connection.send_notification(str(row.id), row.seq, protocol.dumps(message))
             connection.send(
                 {
                     "type": "resumed",
-                    "count": min(len(rows), limit),
+                    # Those sent now; any this socket had already are not sent twice.
+                    "count": sent,
                     # More than WS_RESUME_LIMIT were missed: refetch the list over HTTP.
                     "truncated": len(rows) > limit,
                     # The id is unknown (purged, or not this user's): refetch the list.

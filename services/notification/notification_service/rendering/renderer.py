@@ -14,6 +14,7 @@ contract does not guarantee fails the template test instead of mailing a blank.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from datetime import datetime
@@ -21,7 +22,14 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template, pass_context
+from jinja2 import (
+    Environment,
+    FileSystemLoader,
+    StrictUndefined,
+    Template,
+    pass_context,
+    select_autoescape,
+)
 from jinja2.runtime import Context
 
 from notification_service.contracts import EVENTS, EventData, NotificationEvent
@@ -83,19 +91,32 @@ def _one_line(text: str, limit: int) -> str:
     return re.sub(r"\s+", " ", text).strip()[:limit]
 
 
+@functools.cache
+def environment() -> Environment:
+    """One per process: templates are compiled once, whoever renders (the context carries
+    everything that differs, such as the base URL)."""
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATES_DIR),
+        autoescape=select_autoescape(
+            enabled_extensions=("html",),
+            disabled_extensions=("txt",),
+            default_for_string=True,
+            default=True,
+        ),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=False,
+        auto_reload=False,
+    )
+    env.filters |= {"rupiah": rupiah, "when": when, "day": day}
+    return env
+
+
 class Renderer:
     def __init__(self, base_url: str) -> None:
         self.base_url = base_url.rstrip("/")
-        self.env = Environment(
-            loader=FileSystemLoader(TEMPLATES_DIR),
-            autoescape=lambda name: bool(name and name.endswith(".html")),
-            undefined=StrictUndefined,
-            trim_blocks=True,
-            lstrip_blocks=True,
-            keep_trailing_newline=False,
-            auto_reload=False,
-        )
-        self.env.filters |= {"rupiah": rupiah, "when": when, "day": day}
+        self.env = environment()
 
     def _template(self, locale: str, event: NotificationEvent, kind: str) -> Template:
         return self.env.get_template(f"{locale_for(locale)}/{event}.{kind}")

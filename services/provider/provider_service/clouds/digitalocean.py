@@ -113,7 +113,9 @@ class DigitalOcean:
         }
         if key_refs:
             body["ssh_keys"] = key_refs
-        data = user_data(cloud_config(public_keys=public_keys, root_password=password), spec.user_data)
+        data = user_data(
+            cloud_config(public_keys=public_keys, root_password=password), spec.user_data
+        )
         if data:
             body["user_data"] = data  # plain text: DigitalOcean takes no base64 here
         response = await self.http.request("POST", "/droplets", json=body)

@@ -86,7 +86,9 @@ def reset_epoch_wait(response: httpx.Response, header: str) -> float | None:
 
 def body_text(response: httpx.Response) -> str:
     text = response.text.strip()
-    return text[:MESSAGE_LIMIT] if text else response.reason_phrase or f"HTTP {response.status_code}"
+    return (
+        text[:MESSAGE_LIMIT] if text else response.reason_phrase or f"HTTP {response.status_code}"
+    )
 
 
 class ProviderHttp:

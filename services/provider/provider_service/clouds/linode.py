@@ -39,7 +39,6 @@ from provider_service.clouds.base import (
 )
 from provider_service.clouds.cloud_init import is_public_key
 from provider_service.clouds.errors import (
-    ActionNotFound,
     ConsoleNotSupported,
     InstanceNotFound,
     ServerNotPoweredOff,
@@ -52,14 +51,13 @@ from provider_service.clouds.http import (
     reset_epoch_wait,
     retry_after_seconds,
 )
+from provider_service.clouds.linode_events import event_of, newest_event
 from provider_service.clouds.passwords import generate_root_password
 
 PAGE_SIZE = 500  # the API's maximum
 MAX_PAGES = 1000
 INSTANCES = "/linode/instances"
-PRIVATE_V4 = [
-    ipaddress.ip_network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16")
-]
+PRIVATE_V4 = [ipaddress.ip_network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16")]
 STATUSES: dict[str, tuple[InstanceStatus, bool]] = {
     "running": (InstanceStatus.ACTIVE, False),
     "offline": (InstanceStatus.OFF, False),
@@ -76,13 +74,8 @@ STATUSES: dict[str, tuple[InstanceStatus, bool]] = {
     "deleting": (InstanceStatus.TERMINATED, True),
     "billing_suspension": (InstanceStatus.SUSPENDED, False),
 }
-EVENT_STATUSES = {
-    "scheduled": ActionStatus.IN_PROGRESS,
-    "started": ActionStatus.IN_PROGRESS,
-    "finished": ActionStatus.COMPLETED,
-    "notification": ActionStatus.COMPLETED,
-    "failed": ActionStatus.ERRORED,
-}
+
+
 # Our action -> (endpoint, the event it writes).
 ENDPOINTS = {
     ActionType.REBOOT: ("reboot", "linode_reboot"),
@@ -90,13 +83,6 @@ ENDPOINTS = {
     ActionType.POWER_OFF: ("shutdown", "linode_shutdown"),
     ActionType.SHUTDOWN: ("shutdown", "linode_shutdown"),
     ActionType.REBUILD: ("rebuild", "linode_rebuild"),
-}
-EVENT_ACTIONS = {
-    "linode_reboot": ActionType.REBOOT,
-    "linode_boot": ActionType.POWER_ON,
-    "linode_shutdown": ActionType.POWER_OFF,
-    "linode_rebuild": ActionType.REBUILD,
-    "password_reset": ActionType.RESET_PASSWORD,
 }
 
 
@@ -109,9 +95,13 @@ def parse_error(response: httpx.Response) -> ProviderMessage:
     if not isinstance(errors, list) or not errors:
         return ProviderMessage(body_text(response))
     reasons = [
-        {"field": e.get("field"), "reason": str(e.get("reason"))} for e in errors if isinstance(e, dict)
+        {"field": e.get("field"), "reason": str(e.get("reason"))}
+        for e in errors
+        if isinstance(e, dict)
     ]
-    message = "; ".join(f"{r['field']}: {r['reason']}" if r["field"] else r["reason"] for r in reasons)
+    message = "; ".join(
+        f"{r['field']}: {r['reason']}" if r["field"] else r["reason"] for r in reasons
+    )
     return ProviderMessage(message, reasons)
 
 
@@ -163,7 +153,7 @@ class Linode:
 
     async def _create_failed(self, linode_id: int) -> bool:
         """A Linode whose build failed just sits `offline`; its linode_create event says why."""
-        created = await self._event_result(linode_id, "linode_create", None)
+        created = await newest_event(self.http, linode_id, "linode_create", None)
         return created.status == ActionStatus.ERRORED
 
     async def _get_raw(self, linode_id: int) -> dict[str, Any]:
@@ -195,7 +185,7 @@ class Linode:
         await self.http.request(
             "POST", f"{INSTANCES}/{linode_id}/{endpoint}", json=body, not_found=InstanceNotFound
         )
-        result = await self._event_result(linode_id, event_action, request.type)
+        result = await newest_event(self.http, linode_id, event_action, request.type)
         result.root_password = password
         return result
 
@@ -219,14 +209,16 @@ class Linode:
             await self.http.request(
                 "POST", f"{INSTANCES}/{linode_id}/boot", not_found=InstanceNotFound
             )
-            result = await self._event_result(linode_id, "linode_boot", ActionType.RESET_PASSWORD)
+            result = await newest_event(
+                self.http, linode_id, "linode_boot", ActionType.RESET_PASSWORD
+            )
             note = (
                 "Linode resets a root password only while the server is off: it was shut "
                 "down, the new password set, and it is booting again."
             )
         else:
-            result = await self._event_result(
-                linode_id, "password_reset", ActionType.RESET_PASSWORD
+            result = await newest_event(
+                self.http, linode_id, "password_reset", ActionType.RESET_PASSWORD
             )
             note = "The server was already off; the new password is set and it stays off."
         result.root_password = password
@@ -244,46 +236,8 @@ class Linode:
                 )
             await asyncio.sleep(self.poll_seconds)
 
-    async def _event_result(
-        self, linode_id: int, event_action: str, ours: ActionType | None
-    ) -> ActionResult:
-        """The job the call just queued, found as the newest matching event of this Linode."""
-        x_filter = {
-            "entity.id": linode_id,
-            "entity.type": "linode",
-            "action": event_action,
-            "+order_by": "created",
-            "+order": "desc",
-        }
-        response = await self.http.request(
-            "GET",
-            "/account/events",
-            params={"page": 1, "page_size": 25},
-            headers={"X-Filter": json.dumps(x_filter)},
-        )
-        events = [
-            e
-            for e in response.json().get("data") or []
-            if (e.get("entity") or {}).get("id") == linode_id and e.get("action") == event_action
-        ]
-        if not events:
-            return ActionResult(type=str(ours or event_action), status=ActionStatus.IN_PROGRESS)
-        newest = max(events, key=lambda e: (e.get("created") or "", e.get("id") or 0))
-        return _event(newest, ours)
-
     async def get_action(self, instance_id: str, action_id: str) -> ActionResult:
-        linode_id = integer_id(self.name, instance_id)
-        if not action_id.isascii() or not action_id.isdigit():
-            raise ActionNotFound(f"linode has no event {action_id!r}", provider=self.name)
-        response = await self.http.request(
-            "GET", f"/account/events/{int(action_id)}", not_found=ActionNotFound
-        )
-        event = response.json()
-        if (event.get("entity") or {}).get("id") != linode_id:
-            raise ActionNotFound(
-                f"event {action_id} is not about linode {linode_id}", provider=self.name
-            )
-        return _event(event, None)
+        return await event_of(self.http, integer_id(self.name, instance_id), action_id)
 
     async def console(self, instance_id: str) -> Console:
         raise ConsoleNotSupported(
@@ -406,12 +360,3 @@ def _is_private(address: str) -> bool:
     except ValueError:
         return False
     return any(ip in network for network in PRIVATE_V4)
-
-
-def _event(event: dict[str, Any], ours: ActionType | None) -> ActionResult:
-    raw_action = str(event.get("action"))
-    return ActionResult(
-        type=str(ours or EVENT_ACTIONS.get(raw_action, raw_action)),
-        status=EVENT_STATUSES.get(str(event.get("status")), ActionStatus.IN_PROGRESS),
-        action_id=str(event["id"]),
-    )

@@ -39,9 +39,7 @@ class _Entry:
 
 
 class CloudRegistry:
-    def __init__(
-        self, settings: ProviderSettings, client: httpx.AsyncClient
-    ) -> None:
+    def __init__(self, settings: ProviderSettings, client: httpx.AsyncClient) -> None:
         self._entries = {
             ProviderName.DIGITALOCEAN: _Entry(
                 settings.digitalocean_enabled,
@@ -97,9 +95,7 @@ class CloudRegistry:
             provider = ProviderName(name)
         except ValueError:
             known = ", ".join(p.value for p in ProviderName)
-            raise UnknownProvider(
-                f"No provider {name!r}; known: {known}", provider=name
-            ) from None
+            raise UnknownProvider(f"No provider {name!r}; known: {known}", provider=name) from None
         entry = self._entries[provider]
         if not entry.enabled:
             raise ProviderDisabled(

@@ -25,7 +25,7 @@ router = APIRouter(prefix="/internal", tags=["internal"], dependencies=[require_
     "resolved by looking the server up by its tag (`wbr-order-<key>`) before creating again. "
     "Poll GET /internal/instances/{provider}/{id} until ACTIVE.",
     responses=provider_problems(
-        s409="idempotency_key_reused provision_in_progress",
+        s409="idempotency_key_reused provision_in_progress concurrent_provision_failed",
         s422="provider_rejected validation_error image_invalid ssh_key_not_supported",
     ),
 )

@@ -13,13 +13,23 @@ import asyncio
 import logging
 import time
 
-from provider_service.clouds.base import CloudProvider, Created, CreateSpec, Instance
-from provider_service.clouds.base import InstanceStatus
+from provider_service.clouds.base import (
+    CloudProvider,
+    Created,
+    CreateSpec,
+    Instance,
+    InstanceStatus,
+)
 from provider_service.clouds.errors import InstanceNotFound, ProviderUnavailable
 from provider_service.clouds.passwords import generate_root_password
 from provider_service.clouds.registry import CloudRegistry
 from provider_service.config import ProviderSettings
-from provider_service.errors import IdempotencyKeyReused, ProvisionInProgress, ProvisionNotFound
+from provider_service.errors import (
+    ConcurrentProvisionFailed,
+    IdempotencyKeyReused,
+    ProvisionInProgress,
+    ProvisionNotFound,
+)
 from provider_service.provisioning import repository
 from provider_service.provisioning.models import ProvisionRequest, ProvisionState
 from provider_service.provisioning.schemas import (
@@ -60,6 +70,9 @@ async def provision(
         return await _build(db, adapter, settings, row, body, look_first=False)
 
     deadline = time.monotonic() + settings.provision_wait_seconds
+    # The attempt this request waited on: if it fails, so does this duplicate, rather than
+    # every waiting duplicate repeating a create the provider just refused.
+    waited_on: int | None = None
     while True:
         async with db.session() as session:
             row = await repository.get_by_key(session, body.idempotency_key)
@@ -71,7 +84,15 @@ async def provision(
                 )
             if row.state == ProvisionState.CREATED:
                 return await _replay(adapter, row)
+            if row.state == ProvisionState.FAILED and row.attempts == waited_on:
+                raise ConcurrentProvisionFailed(
+                    f"The concurrent request with key {body.idempotency_key!r} failed: "
+                    f"{row.last_error_detail}",
+                    idempotency_key=body.idempotency_key,
+                    last_error_code=row.last_error_code,
+                )
             taken = await repository.take_over(session, row.id, settings.provision_lease_seconds)
+            waited_on = row.attempts
         if taken is not None:
             return await _build(db, adapter, settings, taken, body, look_first=True)
         if time.monotonic() >= deadline:
@@ -79,6 +100,8 @@ async def provision(
                 f"Another request with key {body.idempotency_key!r} is creating the server",
                 headers={"Retry-After": "2"},
                 idempotency_key=body.idempotency_key,
+                debug_waited=time.monotonic() - deadline + settings.provision_wait_seconds,
+                debug_state=row.state, debug_attempts=row.attempts, debug_waited_on=waited_on,
             )
         await asyncio.sleep(settings.provision_poll_seconds)
 
@@ -218,4 +241,6 @@ async def _replay(adapter: CloudProvider, row: ProvisionRequest) -> ProvisionRes
 
 
 def _backoff(settings: ProviderSettings, attempt: int) -> float:
-    return min(settings.provider_backoff_max_seconds, settings.provider_backoff_seconds * 2**attempt)
+    return min(
+        settings.provider_backoff_max_seconds, settings.provider_backoff_seconds * 2**attempt
+    )

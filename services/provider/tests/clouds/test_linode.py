@@ -70,7 +70,9 @@ async def test_linode_lifecycle_create_active_actions_rebuild_delete(
         started = await _act(client, linode_id, type=action)
         assert started.status_code == 202, started.text
         done = await wait_for_action(client, P, linode_id, started.json()["action_id"])
-        assert done["status"] == "completed" and done["type"] == action.replace("shutdown", "power_off")
+        assert done["status"] == "completed" and done["type"] == action.replace(
+            "shutdown", "power_off"
+        )
         await wait_for_status(client, P, linode_id, expected)
 
     rebuilt = await _act(client, linode_id, type="rebuild", image="linode/debian12")
@@ -82,7 +84,9 @@ async def test_linode_lifecycle_create_active_actions_rebuild_delete(
 
     assert (await client.delete(f"/internal/instances/{P}/{linode_id}")).status_code == 204
     assert await linode.servers() == []
-    assert_problem(await client.get(f"/internal/instances/{P}/{linode_id}"), 404, "instance_not_found")
+    assert_problem(
+        await client.get(f"/internal/instances/{P}/{linode_id}"), 404, "instance_not_found"
+    )
 
 
 async def test_reset_password_powers_off_sets_the_password_and_boots_again(
@@ -178,7 +182,9 @@ async def test_two_orders_with_one_hostname_get_two_linodes(
 
 
 async def test_console_is_not_supported(client: httpx.AsyncClient, linode: Sandbox) -> None:
-    assert_problem(await client.get(f"/internal/instances/{P}/1/console"), 400, "console_not_supported")
+    assert_problem(
+        await client.get(f"/internal/instances/{P}/1/console"), 400, "console_not_supported"
+    )
 
 
 async def test_a_build_that_fails_reports_error(client: httpx.AsyncClient, linode: Sandbox) -> None:

@@ -73,7 +73,9 @@ async def test_instance_lifecycle_create_active_actions_reinstall_delete(
 
     assert (await client.delete(f"/internal/instances/{P}/{instance_id}")).status_code == 204
     assert await vultr.servers() == []
-    assert_problem(await client.get(f"/internal/instances/{P}/{instance_id}"), 404, "instance_not_found")
+    assert_problem(
+        await client.get(f"/internal/instances/{P}/{instance_id}"), 404, "instance_not_found"
+    )
 
 
 async def test_what_vultr_cannot_do_is_refused_without_a_call(

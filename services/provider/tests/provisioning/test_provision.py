@@ -10,8 +10,8 @@ from datetime import timedelta
 
 import httpx
 import pytest
-from sqlalchemy import func, select
 from provider_helpers import Sandbox, assert_problem, provision_body
+from sqlalchemy import func, select
 
 from provider_service.provisioning.models import ProvisionRequest
 from webrana_common.db.base import utcnow
@@ -69,6 +69,28 @@ async def test_ten_concurrent_duplicates_build_one_server(
     assert len([a for a in answers if a["root_password"]]) == 1
     assert len(await clouds[provider].servers()) == 1
     assert len(await clouds[provider].requests(operation=CREATE_OP[provider])) == 1
+
+
+async def test_duplicates_share_the_fate_of_the_attempt_they_waited_on(
+    do: Sandbox, client: httpx.AsyncClient, db: Database
+) -> None:
+    await do.configure(creation_failure="reject", latency_ms=400)
+    body = provision_body("digitalocean", "order-refused")
+    first = asyncio.create_task(client.post("/internal/provision", json=body))
+    while (await client.get("/internal/provision/order-refused")).status_code == 404:
+        await asyncio.sleep(0.01)  # claimed: its create is on the way
+    duplicates = await asyncio.gather(
+        *(client.post("/internal/provision", json=body) for _ in range(4))
+    )
+    import time as _t
+    print("LOG", [(r["operation"], r["status"], r["at"], r["duration_ms"], r["fault"]) for r in await do.requests()])
+    print("NOW", _t.time())
+    assert_problem(await first, 422, "provider_rejected")
+    for response in duplicates:
+        problem = assert_problem(response, 409, "concurrent_provision_failed")
+        assert problem["last_error_code"] == "provider_rejected"
+        assert "Insufficient capacity" in problem["detail"]
+    assert len(await do.requests(operation="droplets_create")) == 1
 
 
 async def test_the_same_key_later_answers_the_same_server_without_its_password(
@@ -210,7 +232,10 @@ async def test_an_unknown_key_has_no_provision(client: httpx.AsyncClient, do: Sa
 
 @pytest.mark.parametrize(
     ("overrides", "code"),
-    [({"vultr_enabled": False}, "provider_disabled"), ({"vultr_api_key": None}, "provider_not_configured")],
+    [
+        ({"vultr_enabled": False}, "provider_disabled"),
+        ({"vultr_api_key": None}, "provider_not_configured"),
+    ],
 )
 async def test_a_disabled_or_unconfigured_provider_answers_a_problem(
     overrides: dict[str, object],
