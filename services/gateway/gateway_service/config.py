@@ -169,15 +169,12 @@ class GatewaySettings(ServiceSettings):
         return value
 
     @model_validator(mode="after")
-    def _default_jwks_url(self) -> GatewaySettings:
-        if not self.jwks_url and self.auth_url:
-            self.jwks_url = f"{self.auth_url.rstrip('/')}/.well-known/jwks.json"
-        return self
-
-    @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> GatewaySettings:
         # Replaces the base check (same name), which demands DATABASE_URL and non-development
         # internal keys: the gateway has no database, serves no /internal/** and calls none.
+        # One validator, so that the JWKS default is in place before it is checked.
+        if not self.jwks_url and self.auth_url:
+            self.jwks_url = f"{self.auth_url.rstrip('/')}/.well-known/jwks.json"
         if self.environment != "production":
             return self
         missing = [n for n in ("redis_url", "jwks_url") if not getattr(self, n)]
