@@ -147,8 +147,9 @@ class Sandbox:
     next_message_id: int = 1
     update_arrived: asyncio.Event = field(default_factory=asyncio.Event)
 
-    def bot_user(self) -> dict[str, Any]:
-        bot_id = int((self.token or "1:x").split(":", 1)[0])
+    def bot_user(self, token: str | None = None) -> dict[str, Any]:
+        """The bot's User: its id is the number before the token's colon, as on Telegram."""
+        bot_id = int((token or self.token or "1:x").split(":", 1)[0])
         return {
             "id": bot_id,
             "is_bot": True,
@@ -249,7 +250,7 @@ def create_app() -> FastAPI:
     app = FastAPI(title="Telegram Bot API sandbox", description=__doc__)
     app.state.sandbox = sandbox
 
-    def send_message(params: dict[str, Any]) -> JSONResponse:
+    def send_message(params: dict[str, Any], token: str) -> JSONResponse:
         chat_id = _chat_id(params.get("chat_id"))
         if chat_id is None:
             return _error(400, "Bad Request: chat_id is empty")
@@ -301,12 +302,12 @@ def create_app() -> FastAPI:
                 "message_id": message_id,
                 "date": date,
                 "chat": {"id": chat_id, "type": chat_type},
-                "from": sandbox.bot_user(),
+                "from": sandbox.bot_user(token),
                 "text": visible,
             }
         )
 
-    def set_webhook(params: dict[str, Any]) -> JSONResponse:
+    def set_webhook(params: dict[str, Any], _token: str) -> JSONResponse:
         url = str(params.get("url") or "")
         secret = params.get("secret_token")
         if secret is not None and not SECRET_SHAPE.fullmatch(str(secret)):
@@ -321,13 +322,13 @@ def create_app() -> FastAPI:
             sandbox.updates.clear()
         return _ok(True, description="Webhook was set" if url else "Webhook was deleted")
 
-    def delete_webhook(params: dict[str, Any]) -> JSONResponse:
+    def delete_webhook(params: dict[str, Any], _token: str) -> JSONResponse:
         sandbox.webhook_url = sandbox.webhook_secret = None
         if str(params.get("drop_pending_updates", "")).lower() == "true":
             sandbox.updates.clear()
         return _ok(True, description="Webhook was deleted")
 
-    def webhook_info(_: dict[str, Any]) -> JSONResponse:
+    def webhook_info(_params: dict[str, Any], _token: str) -> JSONResponse:
         return _ok(
             {
                 "url": sandbox.webhook_url or "",
@@ -359,7 +360,7 @@ def create_app() -> FastAPI:
         return _ok(sandbox.updates[:limit])
 
     methods = {
-        "getme": lambda _: _ok(sandbox.bot_user()),
+        "getme": lambda _params, token: _ok(sandbox.bot_user(token)),
         "sendmessage": send_message,
         "setwebhook": set_webhook,
         "deletewebhook": delete_webhook,
@@ -382,7 +383,7 @@ def create_app() -> FastAPI:
         handler = methods.get(name)
         if handler is None:
             return _error(404, "Not Found")
-        return handler(params)
+        return handler(params, token)
 
     @app.get("/sandbox/messages")
     async def list_messages(chat_id: int | None = None) -> dict[str, Any]:

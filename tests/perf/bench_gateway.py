@@ -121,7 +121,9 @@ def parse_wrk(output: str) -> Run:
         raise RuntimeError(f"cannot read wrk output:\n{output}")
     seconds = _ms(requests.group(2) + requests.group(3)) / 1000
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
-    socket_errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output)
+    socket_errors = re.search(
+        r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output
+    )
     failed = int(errors.group(1)) if errors else 0
     if socket_errors:
         failed += sum(int(n) for n in socket_errors.groups())
@@ -211,15 +213,13 @@ def _token_and_jwks() -> tuple[str, dict[str, Any]]:
     return token, {"keys": [public]}
 
 
-def _uvicorn(
-    factory: str, port: int, env: dict[str, str], *extra: str
-) -> subprocess.Popen[bytes]:
+def _uvicorn(factory: str, port: int, env: dict[str, str], *extra: str) -> subprocess.Popen[bytes]:
     argv = [
         sys.executable, "-m", "uvicorn", "--factory", factory,
         "--host", "127.0.0.1", "--port", str(port),
         "--lifespan", "on", "--log-level", "warning", "--no-access-log", *extra,
     ]  # fmt: skip
-    return subprocess.Popen(  # noqa: S603
+    return subprocess.Popen(
         argv, cwd=REPO_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
     )
 
@@ -260,7 +260,12 @@ async def main(smoke: bool) -> None:
     generator = "wrk" if wrk else "python (wrk unavailable)"
     if wrk is None and not smoke:
         raise SystemExit("the full gateway benchmark needs wrk (apt-get install wrk)")
-    print(f"   load generator: {generator}; {CONNECTIONS} connections", flush=True)
+    load_average = ", ".join(f"{n:.1f}" for n in os.getloadavg())
+    print(
+        f"   load generator: {generator}; {CONNECTIONS} connections; "
+        f"{os.cpu_count()} CPUs, load average before start {load_average}",
+        flush=True,
+    )
 
     async def load(url: str, seconds: float, connections: int = CONNECTIONS) -> Run:
         if wrk:
@@ -279,9 +284,14 @@ async def main(smoke: bool) -> None:
     base_env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL",)}
     base_env["PYTHONPATH"] = os.pathsep.join([str(REPO_ROOT), base_env.get("PYTHONPATH", "")])
     upstream = _uvicorn(
-        "tests.perf.bench_gateway:upstream_app", upstream_port, {**base_env, "BENCH_JWKS": json.dumps(jwks)}
+        "tests.perf.bench_gateway:upstream_app",
+        upstream_port,
+        {**base_env, "BENCH_JWKS": json.dumps(jwks)},
     )
-    services = {f"{s.upper()}_URL": upstream_url for s in ("auth", "catalog", "order", "billing", "notification", "instance")}
+    services = {
+        f"{s.upper()}_URL": upstream_url
+        for s in ("auth", "catalog", "order", "billing", "notification", "instance")
+    }
     gateway = _uvicorn(
         "gateway_service.app:create_app",
         gateway_port,
@@ -296,15 +306,19 @@ async def main(smoke: bool) -> None:
             "RATE_LIMIT_READ": "1000000000/minute",
             "OPENAPI_REFRESH_SECONDS": "3600",
         },
+        # As the gateway must run: it judges X-Forwarded-* itself (TRUSTED_PROXIES).
+        "--no-proxy-headers",
     )
     try:
         await _wait_healthy(upstream_url, upstream)
         await _wait_healthy(gateway_url, gateway)
         async with httpx.AsyncClient(trust_env=False) as client:
-            check = await client.get(gateway_url + PATH, headers={"Authorization": f"Bearer {token}"})
+            check = await client.get(
+                gateway_url + PATH, headers={"Authorization": f"Bearer {token}"}
+            )
             if check.status_code != 200 or "ratelimit-remaining" not in check.headers:
                 raise RuntimeError(f"gateway answered {check.status_code}: {check.text[:300]}")
-        await _measure(load, upstream_url + PATH, gateway_url + PATH, gateway, smoke)
+        await _measure(load, upstream_url + PATH, gateway_url + PATH, upstream, gateway, smoke)
     finally:
         _stop(gateway)
         _stop(upstream)
@@ -312,16 +326,35 @@ async def main(smoke: bool) -> None:
             redis.stop()
 
 
-async def _measure(load: Any, direct_url: str, gateway_url: str, gateway: Any, smoke: bool) -> None:
+def _cpu_seconds(process: subprocess.Popen[bytes]) -> float:
+    times = psutil.Process(process.pid).cpu_times()
+    return times.user + times.system
+
+
+async def _measure(
+    load: Any,
+    direct_url: str,
+    gateway_url: str,
+    upstream: subprocess.Popen[bytes],
+    gateway: subprocess.Popen[bytes],
+    smoke: bool,
+) -> None:
     rounds, seconds = (1, 5.0) if smoke else (3, 10.0)
     proxied = 0
     await load(direct_url, 2)
     proxied += (await load(gateway_url, 2)).requests
     direct_runs: list[Run] = []
     gateway_runs: list[Run] = []
+    cpu = {"upstream direct": 0.0, "upstream proxied": 0.0, "gateway": 0.0}
     for _ in range(rounds):
-        direct_runs.append(await load(direct_url, seconds))
+        before = _cpu_seconds(upstream)
+        run = await load(direct_url, seconds)
+        cpu["upstream direct"] += (_cpu_seconds(upstream) - before) / run.requests
+        direct_runs.append(run)
+        before, before_gateway = _cpu_seconds(upstream), _cpu_seconds(gateway)
         run = await load(gateway_url, seconds)
+        cpu["upstream proxied"] += (_cpu_seconds(upstream) - before) / run.requests
+        cpu["gateway"] += (_cpu_seconds(gateway) - before_gateway) / run.requests
         gateway_runs.append(run)
         proxied += run.requests
     direct = _median(direct_runs)
@@ -334,7 +367,8 @@ async def _measure(load: Any, direct_url: str, gateway_url: str, gateway: Any, s
     rss: dict[int, float] = {}
     for mark in marks:
         while proxied < mark:
-            proxied += (await load(gateway_url, min(10.0, max(1.0, (mark - proxied) / max(through.rps, 1))))).requests
+            left = (mark - proxied) / max(through.rps, 1)
+            proxied += (await load(gateway_url, min(10.0, max(1.0, left)))).requests
         rss[mark] = _rss_mb(gateway)
 
     ratio = through.rps / direct.rps
@@ -342,18 +376,26 @@ async def _measure(load: Any, direct_url: str, gateway_url: str, gateway: Any, s
     added_idle_p50 = idle_gateway.p50_ms - idle_direct.p50_ms
     growth = (rss[marks[1]] - rss[marks[0]]) / rss[marks[0]]
     errors = sum(r.errors for r in gateway_runs)
-    print(f"   direct : {direct.rps:8.0f} req/s  p50 {direct.p50_ms:6.2f} ms  p99 {direct.p99_ms:6.2f} ms")
-    print(f"   gateway: {through.rps:8.0f} req/s  p50 {through.p50_ms:6.2f} ms  p99 {through.p99_ms:6.2f} ms  (non-2xx/socket errors: {errors})")
-    print(f"   ratio  : {ratio:.2f}x direct throughput; p50 +{added_p50:.2f} ms under load")
+    us = {name: total / rounds * 1e6 for name, total in cpu.items()}
+    for name, run in (("direct ", direct), ("gateway", through)):
+        print(
+            f"   {name}: {run.rps:7.0f} req/s  p50 {run.p50_ms:6.2f} ms  p99 {run.p99_ms:6.2f} ms"
+        )
+    print(f"   ratio  : {ratio:.2f}x direct throughput; p50 {added_p50:+.2f} ms under load")
     print(
         f"   1 conn : direct p50 {idle_direct.p50_ms:.2f} ms / p99 {idle_direct.p99_ms:.2f} ms; "
         f"gateway p50 {idle_gateway.p50_ms:.2f} ms / p99 {idle_gateway.p99_ms:.2f} ms "
-        f"(+{added_idle_p50:.2f} ms)"
+        f"({added_idle_p50:+.2f} ms)"
+    )
+    print(
+        f"   CPU    : gateway {us['gateway']:.0f} us/request; upstream {us['upstream direct']:.0f} "
+        f"us/request direct, {us['upstream proxied']:.0f} through the gateway"
     )
     print(
         f"   RSS    : {rss[marks[0]]:.1f} MB after {marks[0]:,} proxied requests, "
         f"{rss[marks[1]]:.1f} MB after {marks[1]:,} ({growth:+.1%}); {proxied:,} in all"
     )
+    print(f"   errors : {errors} non-2xx or socket errors through the gateway")
     if smoke:
         return
     checks = {

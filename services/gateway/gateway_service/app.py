@@ -1,11 +1,11 @@
 """gateway service: the one public door of the fleet.
 
 `create_app` returns a `Gateway`, the ASGI application uvicorn runs. Requests the edge claims
-(a routed path, a refused path, any WebSocket) take the pure-ASGI chain: security headers,
-CORS, request id, metrics, edge. They never enter FastAPI, whose routing and middleware would
-cost more than the whole proxying (see README, "Hot path"). Everything else, and the lifespan,
-goes to the FastAPI app built by `create_service_app`: /health, /ready, /metrics,
-/openapi.json (merged) and /docs.
+(a routed path, a refused path, any WebSocket) take a pure-ASGI chain: the envelope (request
+id, metrics, security headers), CORS, the edge. They never enter FastAPI, whose routing and
+middleware would cost more than the proxying itself (see README, "Hot path"). Everything else,
+and the lifespan, goes to the FastAPI app built by `create_service_app`: /health, /ready,
+/metrics, /openapi.json (merged) and /docs.
 """
 
 from __future__ import annotations
@@ -26,13 +26,13 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from gateway_service.api_docs import ApiDocuments, docs_router
 from gateway_service.config import GatewaySettings
 from gateway_service.edge import Edge
+from gateway_service.edge_envelope import EdgeEnvelope
 from gateway_service.readiness import readiness_router
 from gateway_service.routes import PROXIED_SERVICES
 from gateway_service.runtime import GatewayRuntime
-from gateway_service.security_headers import SecurityHeadersMiddleware
+from gateway_service.security_headers import SecurityHeaders, SecurityHeadersMiddleware
 from webrana_common.health import health_router
 from webrana_common.metrics import PrometheusMiddleware
-from webrana_common.request_id import RequestIdMiddleware
 from webrana_common.service import create_service_app
 
 VERSION = "1.0.0"
@@ -99,33 +99,34 @@ def create_app(settings: GatewaySettings | None = None) -> Gateway:
     api.state.upstream_urls = {s: settings.service_urls()[s] for s in PROXIED_SERVICES}
     _install_own_routes(api, settings)
 
-    def wrap(app: ASGIApp) -> ASGIApp:
-        """CORS and security headers, the same for proxied and own routes."""
-        origins = settings.cors_origin_list()
-        if origins:
-            app = CORSMiddleware(
-                app,
-                allow_origins=origins,
-                allow_credentials=True,
-                allow_methods=CORS_METHODS,
-                allow_headers=["*"],
-                expose_headers=CORS_EXPOSED,
-                max_age=settings.cors_max_age_seconds,
-            )
-        return SecurityHeadersMiddleware(
+    origins = settings.cors_origin_list()
+
+    def cors(app: ASGIApp) -> ASGIApp:
+        if not origins:
+            return app
+        return CORSMiddleware(
             app,
-            forwarded_proto=settings.forwarded_proto,
-            hsts_max_age=settings.hsts_max_age_seconds,
-            addresses=runtime.addresses,
+            allow_origins=origins,
+            allow_credentials=True,
+            allow_methods=CORS_METHODS,
+            allow_headers=["*"],
+            expose_headers=CORS_EXPOSED,
+            max_age=settings.cors_max_age_seconds,
         )
 
+    security = SecurityHeaders(
+        forwarded_proto=settings.forwarded_proto,
+        hsts_max_age=settings.hsts_max_age_seconds,
+        addresses=runtime.addresses,
+    )
     edge = Edge(runtime)
-    # The same request-id and metrics middleware as every service, sharing the app's series.
+    # The fleet's series (the app's HttpMetrics), recorded by the envelope for proxied calls.
     http_metrics = next(
         m.kwargs["metrics"] for m in api.user_middleware if m.cls is PrometheusMiddleware
     )
-    proxied = wrap(RequestIdMiddleware(PrometheusMiddleware(edge, metrics=http_metrics)))
-    return Gateway(api, wrap(api), edge, proxied)
+    proxied = EdgeEnvelope(cors(edge), metrics=http_metrics, security=security)
+    own = SecurityHeadersMiddleware(cors(api), policy=security)
+    return Gateway(api, own, edge, proxied)
 
 
 def _install_own_routes(api: FastAPI, settings: GatewaySettings) -> None:

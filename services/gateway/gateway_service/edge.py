@@ -96,6 +96,7 @@ class Edge:
                 scope["path"], scope["raw_path"] = path, target
             return False
         scope["gateway"] = Claim(path, target, route)
+        scope["route"] = route  # the metrics label: the route pattern, never the raw path
         return True
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -105,7 +106,6 @@ class Edge:
             return
         route = claim.route
         assert route is not None
-        scope["route"] = route  # the metrics label: the route pattern, never the raw path
         if scope["type"] == "websocket":
             await self._websocket(scope, receive, send, route, claim.path, claim.target)
             return
@@ -133,7 +133,7 @@ class Edge:
             if content_length > limit:
                 raise Refused(BodyTooLarge(limit))
         access = access_for(route, scope["method"], path)
-        token = bearer_token(scope["headers"]) if found[0] is not None else None
+        token = bearer_token(found[0])
         admission = await self._admit(scope, route, access, client, token)
         request = ForwardedRequest(
             target=target,
@@ -159,7 +159,7 @@ class Edge:
     ) -> None:
         found = _scan(scope["headers"])
         client = self._client(scope, found[4])
-        token = bearer_token(scope["headers"]) or query_token(scope.get("query_string", b""))
+        token = bearer_token(found[0]) or query_token(scope.get("query_string", b""))
         try:
             admission = await self._admit(
                 scope, route, access_for(route, "GET", path), client, token

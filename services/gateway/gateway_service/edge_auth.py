@@ -29,15 +29,15 @@ class Identity:
         return self.role == "admin"
 
 
-def bearer_token(headers: list[tuple[bytes, bytes]]) -> str | None:
-    for name, value in headers:
-        if name == b"authorization":
-            scheme, _, token = value.partition(b" ")
-            token = token.strip()
-            if scheme.lower() == b"bearer" and token:
-                return token.decode("latin-1")
-            return None
-    return None
+def bearer_token(authorization: bytes | None) -> str | None:
+    """The token of an `Authorization: Bearer <token>` header value."""
+    if not authorization:
+        return None
+    scheme, _, token = authorization.partition(b" ")
+    token = token.strip()
+    if scheme.lower() != b"bearer" or not token:
+        return None
+    return token.decode("latin-1")
 
 
 def query_token(query_string: bytes) -> str | None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from typing import Any
 
 from starlette.types import Receive, Scope, Send
 
@@ -116,7 +115,3 @@ async def _reject_handshake(
     code = 1013 if status in (503, 504) else 1008
     reason = json.loads(body).get("code", "") if body else ""
     await send({"type": "websocket.close", "code": code, "reason": reason})
-
-
-def problem_extra(error: AppError) -> dict[str, Any]:
-    return {"code": error.code, "status": error.status, **error.extra}

@@ -183,7 +183,10 @@ class RateLimiter:
             registry=registry,
         )
         self.refused = Counter(
-            "gateway_rate_limited_total", "Requests refused with 429", ["rate_class"], registry=registry
+            "gateway_rate_limited_total",
+            "Requests refused with 429",
+            ["rate_class"],
+            registry=registry,
         )
 
     async def check(self, rate_class: str, identity: str) -> RateDecision:

@@ -27,10 +27,6 @@ class Route:
         """The metric label (`route` in http_requests_total): the pattern, never the raw path."""
         return self.prefix if self.prefix.endswith(".json") else f"{self.prefix}/**"
 
-    def matches(self, path: str) -> bool:
-        prefix = self.prefix
-        return path.startswith(prefix) and (len(path) == len(prefix) or path[len(prefix)] == "/")
-
 
 ROUTES: tuple[Route, ...] = (
     Route("/.well-known/jwks.json", "auth"),
@@ -116,23 +112,38 @@ def is_public(method: str, path: str) -> bool:
     return route is not None and access_for(route, method.upper(), path).public
 
 
-# Longest prefix first, so /api/v1/admin/users wins over a shorter prefix.
-_BY_LENGTH = tuple(sorted(ROUTES, key=lambda r: len(r.prefix), reverse=True))
-_WS_BY_LENGTH = tuple(sorted(WEBSOCKET_ROUTES, key=lambda r: len(r.prefix), reverse=True))
+_BY_PREFIX = {route.prefix: route for route in ROUTES}
+_WS_BY_PREFIX = {route.prefix: route for route in WEBSOCKET_ROUTES}
+_MAX_SEGMENTS = max(r.prefix.count("/") for r in (*ROUTES, *WEBSOCKET_ROUTES))
+
+
+def _longest_prefix(table: dict[str, Route], path: str) -> Route | None:
+    """The route whose prefix is the longest whole-segment prefix of `path`: a few dict
+    lookups, however long the table."""
+    cuts = []
+    position = 0
+    for _ in range(_MAX_SEGMENTS):
+        position = path.find("/", position + 1)
+        if position < 0:
+            break
+        cuts.append(position)
+    if len(cuts) < _MAX_SEGMENTS:
+        route = table.get(path)
+        if route is not None:
+            return route
+    for cut in reversed(cuts):
+        route = table.get(path[:cut])
+        if route is not None:
+            return route
+    return None
 
 
 def match_route(path: str) -> Route | None:
-    for route in _BY_LENGTH:
-        if route.matches(path):
-            return route
-    return None
+    return _longest_prefix(_BY_PREFIX, path)
 
 
 def match_websocket_route(path: str) -> Route | None:
-    for route in _WS_BY_LENGTH:
-        if route.matches(path):
-            return route
-    return None
+    return _longest_prefix(_WS_BY_PREFIX, path)
 
 
 class BodyLimits:

@@ -23,16 +23,12 @@ DOCS_CSP = (
 DOCS_PATHS = frozenset({"/docs", "/docs/oauth2-redirect", "/redoc"})
 
 
-class SecurityHeadersMiddleware:
+class SecurityHeaders:
+    """Which headers a response gets; used by the middleware below and by the edge envelope."""
+
     def __init__(
-        self,
-        app: ASGIApp,
-        *,
-        forwarded_proto: str,
-        hsts_max_age: int,
-        addresses: ClientAddressResolver,
+        self, *, forwarded_proto: str, hsts_max_age: int, addresses: ClientAddressResolver
     ) -> None:
-        self.app = app
         self.always_https = forwarded_proto == "https"
         self.addresses = addresses
         base = [
@@ -43,26 +39,20 @@ class SecurityHeadersMiddleware:
         ]
         self.api_headers = [*base, (b"content-security-policy", API_CSP)]
         self.docs_headers = [*base, (b"content-security-policy", DOCS_CSP)]
-        self.hsts = (b"strict-transport-security", b"max-age=%d; includeSubDomains" % hsts_max_age)
+        hsts = (b"strict-transport-security", b"max-age=%d; includeSubDomains" % hsts_max_age)
+        self.api_https_headers = [*self.api_headers, hsts]
+        self.docs_https_headers = [*self.docs_headers, hsts]
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        extra = self.docs_headers if scope["path"] in DOCS_PATHS else self.api_headers
+    def for_scope(self, scope: Scope) -> list[tuple[bytes, bytes]]:
+        docs = scope["path"] in DOCS_PATHS
         if self._https(scope):
-            extra = [*extra, self.hsts]
+            return self.docs_https_headers if docs else self.api_https_headers
+        return self.docs_headers if docs else self.api_headers
 
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = message.setdefault("headers", [])
-                if not isinstance(headers, list):
-                    headers = message["headers"] = list(headers)
-                present = {name.lower() for name, _ in headers}
-                headers.extend(h for h in extra if h[0] not in present)
-            await send(message)
-
-        await self.app(scope, receive, send_with_headers)
+    @staticmethod
+    def add_missing(headers: list[tuple[bytes, bytes]], extra: list[tuple[bytes, bytes]]) -> None:
+        present = {name.lower() for name, _ in headers}
+        headers.extend(h for h in extra if h[0] not in present)
 
     def _https(self, scope: Scope) -> bool:
         if self.always_https or scope.get("scheme") == "https":
@@ -76,3 +66,24 @@ class SecurityHeadersMiddleware:
             name == b"x-forwarded-proto" and value.strip().lower() == b"https"
             for name, value in scope["headers"]
         )
+
+
+class SecurityHeadersMiddleware:
+    def __init__(self, app: ASGIApp, *, policy: SecurityHeaders) -> None:
+        self.app = app
+        self.policy = policy
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        extra = self.policy.for_scope(scope)
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                self.policy.add_missing(headers, extra)
+                message["headers"] = headers
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)

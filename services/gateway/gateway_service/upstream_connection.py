@@ -85,21 +85,22 @@ class UpstreamResponse:
             self.error = error
         self._wake()
 
-    async def _wait(self, timeout: float) -> None:
+    async def _wait(self, seconds: float) -> None:
+        # A timer handle, not asyncio.timeout(): no task or context manager per wait.
         loop = self._connection.loop
         waiter = loop.create_future()
         self._waiter = waiter
-        timer = loop.call_later(timeout, _expire, waiter)
+        timer = loop.call_later(seconds, _expire, waiter)
         try:
             await waiter
         finally:
             timer.cancel()
             self._waiter = None
 
-    async def wait_headers(self, timeout: float) -> None:
+    async def wait_headers(self, seconds: float) -> None:
         if not self.has_headers and self.error is None:
             try:
-                await self._wait(timeout)
+                await self._wait(seconds)
             except TimeoutError:
                 self._connection.abort()
                 raise UpstreamTimeout("no response in time") from None
@@ -117,15 +118,15 @@ class UpstreamResponse:
         self._connection.resume_reading()
         return data
 
-    async def read_chunk(self, timeout: float) -> bytes | None:
-        """The next piece of body, or None at its end."""
+    async def read_chunk(self, seconds: float) -> bytes | None:
+        """The next piece of body, or None at its end; `seconds` bounds the wait for it."""
         while not self._chunks:
             if self.complete:
                 return None
             if self.error is not None:
                 raise self.error
             try:
-                await self._wait(timeout)
+                await self._wait(seconds)
             except TimeoutError:
                 self._connection.abort()
                 error = UpstreamTimeout("the response body stalled")

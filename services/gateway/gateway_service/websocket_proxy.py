@@ -209,7 +209,8 @@ class WebSocketProxy:
                     last_activity = loop.time()
 
         async def idle() -> None:
-            while (left := last_activity + self.idle_timeout - loop.time()) > 0:
+            # Sleeps until the deadline, which each frame moves: one wake-up per quiet period.
+            while (left := last_activity + self.idle_timeout - loop.time()) > 0:  # noqa: ASYNC110
                 await asyncio.sleep(left)
 
         from_client = asyncio.ensure_future(client_to_upstream())

@@ -20,13 +20,13 @@ import pytest
 # with --import-mode=importlib, so the folder is not on sys.path by itself).
 sys.path.insert(0, str(Path(__file__).parent))
 
-from gateway_tokens import TokenMint  # noqa: E402
-from gateway_upstreams import Upstream  # noqa: E402
+from gateway_tokens import TokenMint
+from gateway_upstreams import Upstream
 
-from gateway_service.app import Gateway, create_app  # noqa: E402
-from gateway_service.config import GatewaySettings  # noqa: E402
-from gateway_service.routes import PROXIED_SERVICES  # noqa: E402
-from webrana_common.testing.live_server import LiveServer  # noqa: E402
+from gateway_service.app import Gateway, create_app
+from gateway_service.config import GatewaySettings
+from gateway_service.routes import PROXIED_SERVICES
+from webrana_common.testing.live_server import LiveServer
 
 URL_SETTING = {s: f"{s}_url" for s in PROXIED_SERVICES}
 

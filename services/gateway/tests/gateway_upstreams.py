@@ -90,7 +90,9 @@ class Upstream:
                 path=request.scope["path"],
                 raw_path=request.scope["raw_path"].decode("latin-1"),
                 query=request.url.query,
-                headers=[(k.decode("latin-1"), v.decode("latin-1")) for k, v in request.headers.raw],
+                headers=[
+                    (k.decode("latin-1"), v.decode("latin-1")) for k, v in request.headers.raw
+                ],
                 body_length=len(body),
             )
             with self._lock:
@@ -128,7 +130,9 @@ class Upstream:
             return JSONResponse(self.jwks)
 
         async def ready(_: Request) -> Response:
-            return JSONResponse({"status": "ok" if self.ready else "down"}, 200 if self.ready else 503)
+            return JSONResponse(
+                {"status": "ok" if self.ready else "down"}, 200 if self.ready else 503
+            )
 
         async def openapi(_: Request) -> Response:
             return JSONResponse(self.openapi or service_document(self.service))

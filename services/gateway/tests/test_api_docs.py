@@ -77,9 +77,9 @@ async def test_a_service_never_reached_is_marked_missing(
     billing = document["info"]["x-services"]["billing"]
     assert billing["status"] == "missing"
     assert "billing" in {t["name"] for t in document["tags"]}
-    assert "unavailable" in next(t for t in document["tags"] if t["name"] == "billing")[
-        "description"
-    ]
+    assert (
+        "unavailable" in next(t for t in document["tags"] if t["name"] == "billing")["description"]
+    )
     assert "/api/v1/billing/things" not in document["paths"]
 
 
@@ -100,9 +100,10 @@ async def test_a_service_that_goes_down_keeps_its_last_part_marked_stale(
         assert time.monotonic() < deadline, "the document never noticed billing went down"
         await asyncio.sleep(0.1)
     assert "/api/v1/billing/things" in document["paths"]
-    assert "unavailable" in next(
-        t for t in document["tags"] if t["name"] == "billing: things"
-    )["description"]
+    assert (
+        "unavailable"
+        in next(t for t in document["tags"] if t["name"] == "billing: things")["description"]
+    )
 
 
 async def test_a_refresh_picks_up_a_changed_document(

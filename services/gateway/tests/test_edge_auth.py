@@ -192,7 +192,12 @@ async def test_admin_cidrs_let_a_local_admin_in_when_local_is_allowed(
 
 class CountingVerifier(JWKSVerifier):
     def __init__(self, jwks: dict[str, object]) -> None:
-        super().__init__(None, issuer="https://auth.webrana.cloud", audience="webrana-api", static_jwks=jwks)  # type: ignore[arg-type]
+        super().__init__(
+            None,
+            issuer="https://auth.webrana.cloud",
+            audience="webrana-api",
+            static_jwks=jwks,  # type: ignore[arg-type]
+        )
         self.calls = 0
 
     async def verify(self, token: str):  # type: ignore[no-untyped-def]

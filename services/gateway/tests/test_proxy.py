@@ -115,9 +115,10 @@ async def test_request_id_reaches_the_service_and_comes_back(
     assert response.headers["x-request-id"] == "trace-42"
     assert upstreams["catalog"].requests[-1].header("x-request-id") == "trace-42"
     generated = await client.get("/api/v1/catalog/plans")
-    assert upstreams["catalog"].requests[-1].header("x-request-id") == generated.headers[
-        "x-request-id"
-    ]
+    assert (
+        upstreams["catalog"].requests[-1].header("x-request-id")
+        == generated.headers["x-request-id"]
+    )
 
 
 @pytest.mark.parametrize("method", ["POST", "PUT", "PATCH", "DELETE"])
@@ -153,7 +154,9 @@ async def test_a_streamed_upload_arrives_whole(
             yield b"z" * 65536
 
     async with gateway.client() as client:
-        response = await client.post("/api/v1/orders/upload", content=chunks(), headers=mint.bearer())
+        response = await client.post(
+            "/api/v1/orders/upload", content=chunks(), headers=mint.bearer()
+        )
     assert response.status_code == 200
     assert upstreams["order"].requests[-1].body_length == 80 * 65536
     assert upstreams["order"].requests[-1].header("transfer-encoding") == "chunked"
@@ -188,7 +191,9 @@ async def test_route_body_limits_override_the_default_per_prefix(
 ) -> None:
     gateway = start_gateway(max_body_bytes="4KiB", route_body_limits="/api/v1/instances=64KiB")
     async with gateway.client() as client:
-        small_route = await client.post("/api/v1/orders", content=b"x" * 5000, headers=mint.bearer())
+        small_route = await client.post(
+            "/api/v1/orders", content=b"x" * 5000, headers=mint.bearer()
+        )
         big_route = await client.post(
             "/api/v1/instances/x/rebuild", content=b"x" * 5000, headers=mint.bearer()
         )

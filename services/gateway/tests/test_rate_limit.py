@@ -9,7 +9,6 @@ import logging
 import time
 from collections.abc import Callable
 
-import httpx
 import pytest
 from conftest import RunningGateway, closed_port
 from gateway_tokens import TokenMint
@@ -132,11 +131,8 @@ async def test_read_limits_are_shared_across_gateways_through_redis(
     redis = Redis.from_url(redis_url)
     try:
         async with first.client() as one, second.client() as two:
-            assert [(await one.get("/api/v1/orders", headers=user)).status_code for _ in range(3)] == [
-                200,
-                200,
-                200,
-            ]
+            first_three = [(await one.get("/api/v1/orders", headers=user)) for _ in range(3)]
+            assert [r.status_code for r in first_three] == [200, 200, 200]
             key = f"gw:rl:read:u:{sub}"
             deadline = time.monotonic() + 3
             while not await redis.exists(key):

@@ -48,10 +48,12 @@ async def test_a_service_down_degrades_readiness_without_failing_it(
     assert body["status"] == "degraded"
     assert body["upstreams"]["instance"]["status"] == "down"
     assert body["upstreams"]["billing"]["status"] == "not_configured"
-    assert body["upstreams"]["catalog"] == {
-        "status": "not_ready", "http_status": 503, "latency_ms": body["upstreams"]["catalog"]["latency_ms"],
-        "circuit": "closed",
-    }  # fmt: skip
+    catalog = body["upstreams"]["catalog"]
+    assert (catalog["status"], catalog["http_status"], catalog["circuit"]) == (
+        "not_ready",
+        503,
+        "closed",
+    )
     assert body["upstreams"]["auth"]["status"] == "ok"
 
 

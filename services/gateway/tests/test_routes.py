@@ -83,10 +83,10 @@ async def test_unknown_paths_get_the_gateways_404_and_reach_nobody(
     assert not any(s.requests for s in upstreams.values())
 
 
-async def test_provider_is_never_routed(
-    client: httpx.AsyncClient, mint: TokenMint
-) -> None:
-    response = await client.get("/api/v1/admin/provider/requests", headers=mint.bearer(role="admin"))
+async def test_provider_is_never_routed(client: httpx.AsyncClient, mint: TokenMint) -> None:
+    response = await client.get(
+        "/api/v1/admin/provider/requests", headers=mint.bearer(role="admin")
+    )
     assert response.status_code == 404
 
 

@@ -62,7 +62,9 @@ async def test_hsts_follows_x_forwarded_proto_from_a_trusted_proxy_only(
 async def test_cors_preflight_is_answered_at_the_edge(
     start_gateway: Callable[..., RunningGateway], upstreams: dict[str, Upstream]
 ) -> None:
-    gateway = start_gateway(cors_origins=f"{FRONTEND},http://localhost:5173", cors_max_age_seconds=900)
+    gateway = start_gateway(
+        cors_origins=f"{FRONTEND},http://localhost:5173", cors_max_age_seconds=900
+    )
     async with gateway.client() as client:
         response = await client.options(
             "/api/v1/orders",
@@ -91,7 +93,9 @@ async def test_cors_refuses_other_origins(
             "/api/v1/orders",
             headers={"Origin": "https://evil.example", "Access-Control-Request-Method": "POST"},
         )
-        simple = await client.get("/api/v1/catalog/plans", headers={"Origin": "https://evil.example"})
+        simple = await client.get(
+            "/api/v1/catalog/plans", headers={"Origin": "https://evil.example"}
+        )
     assert preflight.status_code == 400
     assert "access-control-allow-origin" not in preflight.headers
     assert "access-control-allow-origin" not in simple.headers

@@ -39,14 +39,11 @@ async def gateway_process(
         "OPENAPI_REFRESH_SECONDS": "3600",
         **{f"{name.upper()}_URL": server.url for name, server in upstreams.items()},
     }
-    process = subprocess.Popen(  # noqa: S603
-        [
-            sys.executable, "-m", "uvicorn", "--factory", "gateway_service.app:create_app",
-            "--port", str(port), "--no-proxy-headers", "--log-level", "warning",
-        ],  # fmt: skip
-        env=env,
-        cwd=REPO_ROOT,
-    )
+    argv = [
+        sys.executable, "-m", "uvicorn", "--factory", "gateway_service.app:create_app",
+        "--port", str(port), "--no-proxy-headers", "--log-level", "warning",
+    ]  # fmt: skip
+    process = subprocess.Popen(argv, env=env, cwd=REPO_ROOT)
     url = f"http://127.0.0.1:{port}"
     try:
         async with httpx.AsyncClient(trust_env=False) as client:

@@ -32,7 +32,9 @@ async def _wait_for(condition: Callable[[], bool], seconds: float = 3.0) -> None
         await asyncio.sleep(0.02)
 
 
-@pytest.mark.parametrize(("path", "service"), [(NOTIFICATIONS, "notification"), (CONSOLE, "instance")])
+@pytest.mark.parametrize(
+    ("path", "service"), [(NOTIFICATIONS, "notification"), (CONSOLE, "instance")]
+)
 async def test_frames_travel_both_ways_with_their_type(
     gateway: RunningGateway, mint: TokenMint, path: str, service: str
 ) -> None:

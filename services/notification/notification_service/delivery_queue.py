@@ -39,14 +39,15 @@ class DeliveryQueue:
         )
         return job is not None
 
-    async def enqueue_many(self, items: Iterable[tuple[uuid.UUID, datetime | None]]) -> None:
+    async def enqueue_many(self, items: Iterable[tuple[uuid.UUID, datetime | None]]) -> int:
+        """How many were queued (the others had a job already)."""
         limit = asyncio.Semaphore(_CONCURRENCY)
 
-        async def one(delivery_id: uuid.UUID, at: datetime | None) -> None:
+        async def one(delivery_id: uuid.UUID, at: datetime | None) -> bool:
             async with limit:
-                await self.enqueue(delivery_id, at)
+                return await self.enqueue(delivery_id, at)
 
-        await asyncio.gather(*(one(d, at) for d, at in items))
+        return sum(await asyncio.gather(*(one(d, at) for d, at in items)))
 
     async def enqueue_broadcast(self, broadcast_id: uuid.UUID) -> bool:
         job = await self.pool.enqueue_job(

@@ -100,7 +100,8 @@ async def run_broadcast(ctx: dict[str, Any], broadcast_id: str) -> str:
         )
         if final:
             return "failed"
-        raise Retry(defer=min(300, 5 * 2 ** ctx.get("job_try", 1))) from exc
+        delay = broadcaster.settings.delivery_retry_base_seconds * 2 ** ctx.get("job_try", 1)
+        raise Retry(defer=min(300.0, delay)) from exc
     return "completed"
 
 
@@ -112,10 +113,10 @@ async def requeue_deliveries(ctx: dict[str, Any]) -> int:
         items = [(row.id, None) for row in stale]
         for row in stale:
             row.updated_at = utcnow()
-    await ctx["queue"].enqueue_many(items)
-    if items:
-        log.warning("requeued deliveries whose job was lost", extra={"count": len(items)})
-    return len(items)
+    queued = await ctx["queue"].enqueue_many(items)
+    if queued:
+        log.warning("requeued deliveries whose job was lost", extra={"count": queued})
+    return queued
 
 
 async def resume_broadcasts(ctx: dict[str, Any]) -> int:

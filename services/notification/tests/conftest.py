@@ -6,8 +6,8 @@ lifespan (in-process, or under uvicorn for WebSocket clients); the arq worker in
 from __future__ import annotations
 
 import asyncio
-import json
 import concurrent.futures
+import json
 import sys
 import time
 import uuid
@@ -27,7 +27,7 @@ from websockets.asyncio.client import ClientConnection, connect
 sys.path.insert(0, str(Path(__file__).parent))
 
 from auth_users_listing import router as auth_listing_router
-from notification_helpers import AUTH_KEY, BOT_TOKEN, WEBHOOK_SECRET, API_KEY, SeededUser, receive
+from notification_helpers import API_KEY, AUTH_KEY, BOT_TOKEN, WEBHOOK_SECRET, SeededUser, receive
 
 from auth_service.app import create_app as create_auth_app
 from auth_service.config import AuthSettings
@@ -258,7 +258,8 @@ def make_user(auth_db: Database) -> Callable[..., Awaitable[SeededUser]]:
 def token_for(keyring: KeyRing) -> Callable[..., str]:
     def mint(user: SeededUser | uuid.UUID, *, role: str = "customer", ttl: float = 900) -> str:
         user_id = user.id if isinstance(user, SeededUser) else user
-        now = int(time.time())
+        # A float `exp` (allowed by RFC 7519) lets expiry tests wait fractions of a second.
+        now = time.time()
         return keyring.sign(
             {
                 "iss": ISSUER,
@@ -266,8 +267,8 @@ def token_for(keyring: KeyRing) -> Callable[..., str]:
                 "sub": str(user_id),
                 "role": role,
                 "jti": uuid.uuid4().hex,
-                "iat": now,
-                "nbf": now,
+                "iat": int(now),
+                "nbf": int(now),
                 "exp": now + ttl,
             }
         )

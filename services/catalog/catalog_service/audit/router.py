@@ -9,8 +9,8 @@ from catalog_service.audit import repository
 from catalog_service.audit.schemas import AuditEntryView
 from catalog_service.audit.service import AuditAction, TargetType
 from catalog_service.dependencies import AdminUser
-from catalog_service.openapi import ADMIN_AUTH, problems
 from webrana_common.db.session import SessionDep
+from webrana_common.openapi import ADMIN_AUTH, problems
 from webrana_common.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, make_page
 
 router = APIRouter(prefix="/api/v1/admin/catalog/audit", tags=["admin: audit"])

@@ -8,10 +8,10 @@ from catalog_service.dependencies import AdminChanges, AdminUser
 from catalog_service.fields import IMAGE_SLUG_PATTERN
 from catalog_service.images import repository, service
 from catalog_service.images.schemas import ImageCreate, ImageUpdate, ImageView
-from catalog_service.openapi import ADMIN_AUTH, problems
 from catalog_service.paging import decode_cursor, encode_cursor
 from catalog_service.providers import repository as providers
 from webrana_common.db.session import SessionDep
+from webrana_common.openapi import ADMIN_AUTH, problems
 from webrana_common.pagination import MAX_LIMIT, Page
 
 router = APIRouter(prefix="/api/v1/admin/catalog/images", tags=["admin: images"])

@@ -5,7 +5,7 @@ from fastapi import APIRouter
 from catalog_service.dependencies import AdminChanges, ProviderClientDep, SettingsDep
 from catalog_service.imports import service
 from catalog_service.imports.schemas import ImportReport, ImportRequest
-from catalog_service.openapi import ADMIN_AUTH, problems
+from webrana_common.openapi import ADMIN_AUTH, problems
 
 router = APIRouter(prefix="/api/v1/admin/catalog", tags=["admin: import"])
 

@@ -7,7 +7,6 @@ from fastapi import APIRouter, Query
 
 from catalog_service.dependencies import AdminChanges, AdminUser, InternalChanges
 from catalog_service.fields import SLUG_PATTERN
-from catalog_service.openapi import ADMIN_AUTH, INTERNAL_AUTH, problems
 from catalog_service.plans import repository, service
 from catalog_service.plans.schemas import (
     AdminPlanView,
@@ -18,6 +17,7 @@ from catalog_service.plans.schemas import (
 )
 from catalog_service.providers import repository as providers
 from webrana_common.db.session import SessionDep
+from webrana_common.openapi import ADMIN_AUTH, INTERNAL_AUTH, problems
 from webrana_common.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, make_page
 
 router = APIRouter(prefix="/api/v1/admin/catalog/plans", tags=["admin: plans"])

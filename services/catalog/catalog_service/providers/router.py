@@ -6,10 +6,10 @@ from fastapi import APIRouter, Path
 
 from catalog_service.dependencies import AdminChanges, AdminUser
 from catalog_service.fields import SLUG_PATTERN
-from catalog_service.openapi import ADMIN_AUTH, problems
 from catalog_service.providers import repository, service
 from catalog_service.providers.schemas import ProviderCreate, ProviderUpdate, ProviderView
 from webrana_common.db.session import SessionDep
+from webrana_common.openapi import ADMIN_AUTH, problems
 
 router = APIRouter(prefix="/api/v1/admin/catalog/providers", tags=["admin: providers"])
 

@@ -90,6 +90,7 @@ class PublicCatalog:
         self._by_raw: dict[Hashable, _Entry] = {}
         self._by_query: dict[Hashable, _Entry] = {}
         self._cached_version = 0
+        self._not_modified_cache: tuple[int, str, list[tuple[bytes, bytes]]] = (0, "", [])
 
     async def snapshot(self) -> Snapshot:
         return await self._snapshot_for(await self._tracker.current())
@@ -120,10 +121,12 @@ class PublicCatalog:
             if name == b"if-none-match":
                 if_none_match = value.decode("latin-1")
                 break
-        if if_none_match is not None and etag_matches(if_none_match, etag_for(version)):
-            scope["route"] = entry.route
-            await self._send(send, 304, self._not_modified_headers(etag_for(version)), b"")
-            return True
+        if if_none_match is not None:
+            etag, headers = self._not_modified_for(version)
+            if if_none_match == etag or etag_matches(if_none_match, etag):
+                scope["route"] = entry.route
+                await self._send(send, 304, headers, b"")
+                return True
         if entry.version != version:
             return False
         scope["route"] = entry.route
@@ -137,8 +140,14 @@ class PublicCatalog:
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": body})
 
-    def _not_modified_headers(self, etag: str) -> list[tuple[bytes, bytes]]:
-        return [(b"etag", etag.encode()), (b"cache-control", self._cache_control.encode())]
+    def _not_modified_for(self, version: int) -> tuple[str, list[tuple[bytes, bytes]]]:
+        """The current version's ETag and 304 headers, built once per version."""
+        cached = self._not_modified_cache
+        if cached[0] != version:
+            etag = etag_for(version)
+            headers = [(b"etag", etag.encode()), (b"cache-control", self._cache_control.encode())]
+            cached = self._not_modified_cache = (version, etag, headers)
+        return cached[1], cached[2]
 
     # -- the route (first sight of a URL in a version, errors)
 

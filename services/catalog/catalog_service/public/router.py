@@ -11,7 +11,6 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Request
 from starlette.responses import Response
 
-from catalog_service.openapi import problems
 from catalog_service.public.cache import PublicCatalog
 from catalog_service.public.queries import (
     ImageListQuery,
@@ -28,6 +27,7 @@ from catalog_service.public.schemas import (
     RegionPage,
 )
 from catalog_service.public.views import ImageList, PlanDetail, PlanList, ProviderList, RegionList
+from webrana_common.openapi import problems
 
 router = APIRouter(prefix="/api/v1/catalog", tags=["catalog"])
 

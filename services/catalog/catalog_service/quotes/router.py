@@ -7,12 +7,12 @@ from fastapi import APIRouter, Query
 from fastapi.exceptions import RequestValidationError
 
 from catalog_service.fields import IMAGE_SLUG_PATTERN, SLUG_PATTERN
-from catalog_service.openapi import INTERNAL_AUTH, problems
 from catalog_service.pricing import BillingCycle
 from catalog_service.quotes import service
 from catalog_service.quotes.schemas import Quote
 from webrana_common.auth.api_keys import Internal
 from webrana_common.db.session import SessionDep
+from webrana_common.openapi import INTERNAL_AUTH, problems
 
 router = APIRouter(prefix="/internal/plans", tags=["internal"])
 

@@ -6,12 +6,12 @@ from fastapi import APIRouter, Path, Query
 
 from catalog_service.dependencies import AdminChanges, AdminUser
 from catalog_service.fields import SLUG_PATTERN
-from catalog_service.openapi import ADMIN_AUTH, problems
 from catalog_service.paging import decode_cursor, encode_cursor
 from catalog_service.providers import repository as providers
 from catalog_service.regions import repository, service
 from catalog_service.regions.schemas import RegionCreate, RegionUpdate, RegionView
 from webrana_common.db.session import SessionDep
+from webrana_common.openapi import ADMIN_AUTH, problems
 from webrana_common.pagination import MAX_LIMIT, Page
 
 router = APIRouter(prefix="/api/v1/admin/catalog/regions", tags=["admin: regions"])

@@ -10,7 +10,6 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 from notification_helpers import WEBHOOK_SECRET, assert_problem
-from sqlalchemy import select
 
 from auth_service.users.models import User
 from notification_service.telegram_bot.models import TelegramChat
@@ -202,8 +201,3 @@ async def test_no_secret_configured_refuses_every_update(make_settings: Any) -> 
             HOOK, json={"update_id": 1}, headers={"X-Telegram-Bot-Api-Secret-Token": ""}
         )
     assert_problem(response, 403, "webhook_secret_invalid")
-
-
-async def test_linked_chats_are_remembered_per_user(db: Database) -> None:
-    async with db.session() as session:
-        assert (await session.scalars(select(TelegramChat))).all() == []

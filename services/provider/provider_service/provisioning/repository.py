@@ -42,18 +42,20 @@ async def get_by_key(session: AsyncSession, idempotency_key: str) -> ProvisionRe
 
 
 async def take_over(
-    session: AsyncSession, request_id: uuid.UUID, lease_seconds: float
+    session: AsyncSession, seen: ProvisionRequest, lease_seconds: float
 ) -> ProvisionRequest | None:
-    """Claim a row whose last create failed or whose claimer's lease ran out; at most one of
-    several concurrent callers gets it."""
+    """Claim a row whose last create failed or whose claimer's lease ran out, exactly as it was
+    seen: if it changed since (the claimer just finished), nobody gets it this round. At most
+    one of several concurrent callers gets it."""
     statement = (
         update(ProvisionRequest)
         .where(
-            ProvisionRequest.id == request_id,
+            ProvisionRequest.id == seen.id,
+            ProvisionRequest.attempts == seen.attempts,
+            ProvisionRequest.state == seen.state,
             or_(
                 ProvisionRequest.state == ProvisionState.FAILED,
-                (ProvisionRequest.state == ProvisionState.CREATING)
-                & (ProvisionRequest.lease_expires_at < func.now()),
+                ProvisionRequest.lease_expires_at < func.now(),
             ),
         )
         .values(
@@ -63,7 +65,8 @@ async def take_over(
             updated_at=func.now(),
         )
         .returning(ProvisionRequest)
-        .execution_options(synchronize_session=False)
+        # `seen` is in this session's identity map: return the updated values, not its copy.
+        .execution_options(synchronize_session=False, populate_existing=True)
     )
     return (await session.scalars(statement)).one_or_none()
 

@@ -91,8 +91,8 @@ async def provision(
                     idempotency_key=body.idempotency_key,
                     last_error_code=row.last_error_code,
                 )
-            taken = await repository.take_over(session, row.id, settings.provision_lease_seconds)
             waited_on = row.attempts
+            taken = await repository.take_over(session, row, settings.provision_lease_seconds)
         if taken is not None:
             return await _build(db, adapter, settings, taken, body, look_first=True)
         if time.monotonic() >= deadline:
@@ -100,8 +100,6 @@ async def provision(
                 f"Another request with key {body.idempotency_key!r} is creating the server",
                 headers={"Retry-After": "2"},
                 idempotency_key=body.idempotency_key,
-                debug_waited=time.monotonic() - deadline + settings.provision_wait_seconds,
-                debug_state=row.state, debug_attempts=row.attempts, debug_waited_on=waited_on,
             )
         await asyncio.sleep(settings.provision_poll_seconds)
 

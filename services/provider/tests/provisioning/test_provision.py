@@ -72,20 +72,20 @@ async def test_ten_concurrent_duplicates_build_one_server(
 
 
 async def test_duplicates_share_the_fate_of_the_attempt_they_waited_on(
-    do: Sandbox, client: httpx.AsyncClient, db: Database
+    do: Sandbox, make_client: ClientFactory
 ) -> None:
-    await do.configure(creation_failure="reject", latency_ms=400)
+    # A slow refusal, so that every duplicate is surely waiting on the first attempt.
+    await do.configure(creation_failure="reject", latency_ms=1500)
     body = provision_body("digitalocean", "order-refused")
-    first = asyncio.create_task(client.post("/internal/provision", json=body))
-    while (await client.get("/internal/provision/order-refused")).status_code == 404:
-        await asyncio.sleep(0.01)  # claimed: its create is on the way
-    duplicates = await asyncio.gather(
-        *(client.post("/internal/provision", json=body) for _ in range(4))
-    )
-    import time as _t
-    print("LOG", [(r["operation"], r["status"], r["at"], r["duration_ms"], r["fault"]) for r in await do.requests()])
-    print("NOW", _t.time())
-    assert_problem(await first, 422, "provider_rejected")
+    slow = {"provider_timeout_seconds": 3, "provider_deadline_seconds": 3}
+    async with make_client(**slow, provision_lease_seconds=10) as client:
+        first = asyncio.create_task(client.post("/internal/provision", json=body))
+        while (await client.get("/internal/provision/order-refused")).status_code == 404:
+            await asyncio.sleep(0.01)  # claimed: its create is on the way
+        duplicates = await asyncio.gather(
+            *(client.post("/internal/provision", json=body) for _ in range(4))
+        )
+        assert_problem(await first, 422, "provider_rejected")
     for response in duplicates:
         problem = assert_problem(response, 409, "concurrent_provision_failed")
         assert problem["last_error_code"] == "provider_rejected"

@@ -1,0 +1,1 @@
+"""The parts of the Tripay stand-in (`devstack/sandbox/tripay.py` assembles them)."""

@@ -1,0 +1,1 @@
+"""What admins did (manual payments, wallet adjustments, promo changes) and why."""

@@ -1,0 +1,1 @@
+"""Invoices: creation (internal), the customer's list/detail/cancel, expiry, transitions."""

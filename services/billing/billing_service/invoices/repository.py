@@ -1,0 +1,115 @@
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from billing_service.invoices.models import Invoice, InvoiceEvent, InvoiceKind, InvoiceStatus
+from webrana_common.pagination import paginate_newest_first
+
+
+async def get(session: AsyncSession, invoice_id: uuid.UUID) -> Invoice | None:
+    return await session.get(Invoice, invoice_id)
+
+
+async def lock(session: AsyncSession, invoice_id: uuid.UUID) -> Invoice | None:
+    """The invoice row, locked: every change to an invoice (pay, callback, cancel, expiry,
+    admin) takes this lock first, so they happen one after another."""
+    return await session.get(Invoice, invoice_id, with_for_update=True, populate_existing=True)
+
+
+async def lock_by_number(session: AsyncSession, number: str) -> Invoice | None:
+    stmt = (
+        select(Invoice)
+        .where(Invoice.number == number)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    return (await session.scalars(stmt)).one_or_none()
+
+
+async def try_lock(session: AsyncSession, invoice_id: uuid.UUID) -> Invoice | None:
+    """Locked, or None when another transaction holds it (a worker skips it this round)."""
+    stmt = (
+        select(Invoice)
+        .where(Invoice.id == invoice_id)
+        .with_for_update(skip_locked=True)
+        .execution_options(populate_existing=True)
+    )
+    return (await session.scalars(stmt)).one_or_none()
+
+
+async def by_order(session: AsyncSession, order_id: uuid.UUID) -> Invoice | None:
+    stmt = select(Invoice).where(Invoice.order_id == order_id, Invoice.kind == InvoiceKind.ORDER)
+    return (await session.scalars(stmt)).one_or_none()
+
+
+async def by_idempotency_key(session: AsyncSession, key: str) -> Invoice | None:
+    stmt = select(Invoice).where(Invoice.idempotency_key == key)
+    return (await session.scalars(stmt)).one_or_none()
+
+
+async def events(session: AsyncSession, invoice_id: uuid.UUID) -> Sequence[InvoiceEvent]:
+    stmt = (
+        select(InvoiceEvent)
+        .where(InvoiceEvent.invoice_id == invoice_id)
+        .order_by(InvoiceEvent.created_at, InvoiceEvent.id)
+    )
+    return (await session.scalars(stmt)).all()
+
+
+async def search(
+    session: AsyncSession,
+    *,
+    user_id: uuid.UUID | None = None,
+    status: str | None = None,
+    kind: str | None = None,
+    flagged: bool | None = None,
+    number: str | None = None,
+    order_id: uuid.UUID | None = None,
+    cursor: str | None,
+    limit: int,
+) -> Sequence[Invoice]:
+    stmt = select(Invoice)
+    if user_id is not None:
+        stmt = stmt.where(Invoice.user_id == user_id)
+    if status:
+        stmt = stmt.where(Invoice.status == status)
+    if kind:
+        stmt = stmt.where(Invoice.kind == kind)
+    if flagged is not None:
+        stmt = stmt.where(
+            Invoice.flagged_at.is_not(None) if flagged else Invoice.flagged_at.is_(None)
+        )
+    if number:
+        stmt = stmt.where(Invoice.number == number.upper())
+    if order_id is not None:
+        stmt = stmt.where(Invoice.order_id == order_id)
+    stmt = paginate_newest_first(stmt, Invoice.created_at, Invoice.id, cursor, limit)
+    return (await session.scalars(stmt)).all()
+
+
+async def due_for_expiry(session: AsyncSession, now: datetime, limit: int) -> list[uuid.UUID]:
+    stmt = (
+        select(Invoice.id)
+        .where(Invoice.status == InvoiceStatus.PENDING, Invoice.expires_at <= now)
+        .order_by(Invoice.expires_at)
+        .limit(limit)
+    )
+    return list((await session.scalars(stmt)).all())
+
+
+async def has_paid_order(session: AsyncSession, user_id: uuid.UUID) -> bool:
+    stmt = (
+        select(Invoice.id)
+        .where(
+            Invoice.user_id == user_id,
+            Invoice.kind == InvoiceKind.ORDER,
+            Invoice.status.in_([InvoiceStatus.PAID, InvoiceStatus.REFUNDED]),
+        )
+        .limit(1)
+    )
+    return (await session.scalar(stmt)) is not None

@@ -1,0 +1,118 @@
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from billing_service.invoices.models import Invoice
+from billing_service.payments.models import (
+    OPEN_STATUSES,
+    Payment,
+    PaymentMethod,
+    PaymentStatus,
+    TripayCallback,
+)
+from webrana_common.pagination import paginate_newest_first
+
+
+async def for_invoice(session: AsyncSession, invoice_id: uuid.UUID) -> Sequence[Payment]:
+    stmt = (
+        select(Payment)
+        .where(Payment.invoice_id == invoice_id)
+        .order_by(Payment.created_at, Payment.id)
+        .execution_options(populate_existing=True)
+    )
+    return (await session.scalars(stmt)).all()
+
+
+async def open_for_invoice(session: AsyncSession, invoice_id: uuid.UUID) -> list[Payment]:
+    return [
+        p
+        for p in await for_invoice(session, invoice_id)
+        if p.method == PaymentMethod.TRIPAY and p.status in OPEN_STATUSES
+    ]
+
+
+async def current(session: AsyncSession, invoice_id: uuid.UUID) -> Payment | None:
+    """The transaction the customer holds: the newest UNPAID one."""
+    unpaid = [
+        p for p in await for_invoice(session, invoice_id) if p.status == PaymentStatus.UNPAID
+    ]
+    return unpaid[-1] if unpaid else None
+
+
+async def latest_paid(session: AsyncSession, invoice_id: uuid.UUID) -> Payment | None:
+    paid = [p for p in await for_invoice(session, invoice_id) if p.status == PaymentStatus.PAID]
+    return paid[-1] if paid else None
+
+
+async def by_reference(session: AsyncSession, reference: str) -> Payment | None:
+    stmt = (
+        select(Payment)
+        .where(Payment.reference == reference)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    return (await session.scalars(stmt)).one_or_none()
+
+
+async def due_for_reconciliation(
+    session: AsyncSession, *, created_before: datetime, limit: int
+) -> list[tuple[uuid.UUID, str]]:
+    """(invoice id, Tripay reference) of open transactions older than `created_before`."""
+    stmt = (
+        select(Payment.invoice_id, Payment.reference)
+        .where(
+            Payment.method == PaymentMethod.TRIPAY,
+            Payment.status.in_(OPEN_STATUSES),
+            Payment.reference.is_not(None),
+            Payment.created_at <= created_before,
+        )
+        .order_by(Payment.created_at)
+        .limit(limit)
+    )
+    return [(i, str(r)) for i, r in (await session.execute(stmt)).all()]
+
+
+def transactions_query(filters: dict[str, Any]) -> Select[Any]:
+    """Payments with their invoice, filtered (admin listing and CSV export)."""
+    stmt = select(Payment, Invoice).join(Invoice, Invoice.id == Payment.invoice_id)
+    if filters.get("status"):
+        stmt = stmt.where(Payment.status == filters["status"])
+    if filters.get("channel"):
+        stmt = stmt.where(Payment.channel == filters["channel"].upper())
+    if filters.get("method"):
+        stmt = stmt.where(Payment.method == filters["method"])
+    if filters.get("user_id"):
+        stmt = stmt.where(Payment.user_id == filters["user_id"])
+    if filters.get("invoice_number"):
+        stmt = stmt.where(Invoice.number == filters["invoice_number"].upper())
+    if filters.get("date_from"):
+        stmt = stmt.where(Payment.created_at >= filters["date_from"])
+    if filters.get("date_to"):
+        stmt = stmt.where(Payment.created_at < filters["date_to"])
+    return stmt
+
+
+async def transactions(
+    session: AsyncSession, filters: dict[str, Any], *, cursor: str | None, limit: int
+) -> list[tuple[Payment, Invoice]]:
+    stmt = paginate_newest_first(
+        transactions_query(filters), Payment.created_at, Payment.id, cursor, limit
+    )
+    return [(p, i) for p, i in (await session.execute(stmt)).all()]
+
+
+async def callbacks_for_invoice(
+    session: AsyncSession, invoice_id: uuid.UUID
+) -> Sequence[TripayCallback]:
+    stmt = (
+        select(TripayCallback)
+        .where(TripayCallback.invoice_id == invoice_id)
+        .order_by(TripayCallback.received_at, TripayCallback.id)
+    )
+    return (await session.scalars(stmt)).all()

@@ -1,0 +1,1 @@
+"""Promo codes: order discounts and deposit bonuses, redeemed atomically, released on cancel."""

@@ -1,0 +1,1 @@
+"""Tripay: the HTTP client, signatures, the wire models, channels and their fees."""

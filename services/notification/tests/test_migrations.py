@@ -1,0 +1,26 @@
+from __future__ import annotations
+
+from typing import Any
+
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import text
+
+from notification_service.models import Base, import_all_models
+from webrana_common.db.session import Database
+
+
+def _differences(connection: Any) -> list[Any]:
+    import_all_models()
+    context = MigrationContext.configure(connection, opts={"compare_type": True})
+    diffs = compare_metadata(context, Base.metadata)
+    return [d for d in diffs if not (d[0] == "remove_table" and d[1].name.startswith("alembic"))]
+
+
+async def test_the_migration_builds_exactly_the_models(db: Database) -> None:
+    async with db.engine.connect() as connection:
+        assert await connection.run_sync(_differences) == []
+        version = await connection.scalar(
+            text("SELECT version_num FROM alembic_version_notification")
+        )
+    assert version == "0001_initial"
