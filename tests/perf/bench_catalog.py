@@ -330,6 +330,12 @@ async def _measure(
             f"p99 {run.p99_ms:6.2f} ms  {run.cpu_us_per_answer:5.0f} us CPU/answer  "
             f"{run.bytes_per_answer:6,.0f} B/answer  errors {run.errors}"
         )
+    capacity = {name: 1e6 / max(run.cpu_us_per_answer, 1e-9) for name, run in figures.items()}
+    print(
+        "   one core's worth of the catalog process (1 s / CPU per answer, independent of the "
+        f"machine's other load): list {capacity['list']:,.0f}/s, 304 {capacity['304']:,.0f}/s, "
+        f"hello {capacity['hello']:,.0f}/s"
+    )
     print(
         f"   304 vs full list, back to back: {statistics.median(ratios):.2f}x the req/s "
         f"(rounds: {', '.join(f'{r:.2f}' for r in ratios)}), "

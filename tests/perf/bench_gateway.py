@@ -1,18 +1,20 @@
 """Gateway overhead: a small upstream GET direct vs through the gateway, in the same run.
 
 The upstream is a FastAPI hello endpoint under uvicorn (one process); the gateway runs as
-devstack starts it (`uvicorn --factory gateway_service.app:create_app`) with Redis, and the
-request is the gateway's full hot path: an authenticated GET, its token verified at the edge
-(cached), a per-user GCRA rate-limit call to Redis (limits set high enough never to refuse),
-forwarded over a kept-alive connection. Rounds alternate direct and gateway runs so that noise
-from other processes on the machine hits both; medians are reported.
+devstack starts it (`uvicorn --factory gateway_service.app:create_app`, plus
+`--no-proxy-headers`) with Redis, and each request takes the gateway's full hot path: an
+authenticated GET, its token verified at the edge (cached), counted in the caller's GCRA bucket
+(reconciled with Redis every 20 ms; limits set high enough never to refuse), forwarded over a
+kept-alive connection. Rounds alternate direct and gateway runs so that noise from other
+processes on the machine hits both; medians are reported, with the CPU each process spent per
+request (steadier than throughput on a shared machine).
 
 Targets (full run): gateway >= 0.6x direct throughput, <= 3 ms added to p50, <= 150 MB RSS and
-no growth (within 10%) between 100k and 200k proxied requests. The smoke run (CI) checks that
-it all still works and prints the same figures without thresholds.
+no growth (within 10%) between 100k and 200k proxied requests. The smoke run (CI, ~30 s)
+checks that it all still works and prints the same figures without thresholds.
 
 The load generator is wrk (installed with apt-get when missing and running as root); without
-it the smoke run falls back to a small Python generator and says so.
+it, or with BENCH_LOAD_GENERATOR=python, a small Python generator is used, and the run says so.
 """
 
 from __future__ import annotations
@@ -88,7 +90,10 @@ class Run:
 
 
 def ensure_wrk() -> str | None:
-    """The wrk binary, installing it when possible; None when unavailable."""
+    """The wrk binary, installing it when possible; None when unavailable (or when
+    BENCH_LOAD_GENERATOR=python asks for the Python generator)."""
+    if os.environ.get("BENCH_LOAD_GENERATOR") == "python":
+        return None
     found = shutil.which("wrk")
     if found:
         return found
@@ -257,9 +262,9 @@ def _rss_mb(process: subprocess.Popen[bytes]) -> float:
 
 async def main(smoke: bool) -> None:
     wrk = ensure_wrk()
-    generator = "wrk" if wrk else "python (wrk unavailable)"
+    generator = "wrk" if wrk else "python (wrk not available or BENCH_LOAD_GENERATOR=python)"
     if wrk is None and not smoke:
-        raise SystemExit("the full gateway benchmark needs wrk (apt-get install wrk)")
+        print("   no wrk: the Python generator shares the CPUs it measures; figures are low")
     load_average = ", ".join(f"{n:.1f}" for n in os.getloadavg())
     print(
         f"   load generator: {generator}; {CONNECTIONS} connections; "
@@ -339,7 +344,7 @@ async def _measure(
     gateway: subprocess.Popen[bytes],
     smoke: bool,
 ) -> None:
-    rounds, seconds = (1, 5.0) if smoke else (3, 10.0)
+    rounds, seconds = (1, 4.0) if smoke else (3, 10.0)
     proxied = 0
     await load(direct_url, 2)
     proxied += (await load(gateway_url, 2)).requests
@@ -359,11 +364,11 @@ async def _measure(
         proxied += run.requests
     direct = _median(direct_runs)
     through = _median(gateway_runs)
-    idle_direct = await load(direct_url, 3 if smoke else 5, connections=1)
-    idle_gateway = await load(gateway_url, 3 if smoke else 5, connections=1)
+    idle_direct = await load(direct_url, 2 if smoke else 5, connections=1)
+    idle_gateway = await load(gateway_url, 2 if smoke else 5, connections=1)
     proxied += idle_gateway.requests
 
-    marks = (10_000, 20_000) if smoke else (100_000, 200_000)
+    marks = (5_000, 10_000) if smoke else (100_000, 200_000)
     rss: dict[int, float] = {}
     for mark in marks:
         while proxied < mark:

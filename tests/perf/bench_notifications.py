@@ -154,12 +154,12 @@ def _spawn(argv: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[
         )
 
 
-def _uvicorn(factory: str, port: int) -> list[str]:
+def _uvicorn(factory: str, port: int, *extra: str) -> list[str]:
     return [
         sys.executable, "-m", "uvicorn", "--factory", factory,
         "--host", "127.0.0.1", "--port", str(port),
         "--no-access-log", "--log-level", "warning", "--lifespan", "on",
-        "--backlog", "4096",
+        "--backlog", "4096", *extra,
     ]  # fmt: skip
 
 
@@ -360,7 +360,14 @@ async def main(smoke: bool) -> None:
                 logs / "auth.log",
             ),
             "notification": _spawn(
-                _uvicorn("notification_service.app:create_app", api_port),
+                # As devstack should start it (README, "Running it"): per-message deflate
+                # would cost a zlib context (~64 KB) per socket for ~600-byte messages.
+                _uvicorn(
+                    "notification_service.app:create_app",
+                    api_port,
+                    "--ws-per-message-deflate",
+                    "false",
+                ),
                 service_env,
                 logs / "notification.log",
             ),

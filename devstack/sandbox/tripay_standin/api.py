@@ -11,7 +11,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from devstack.sandbox.tripay_standin.channels import (
     BY_CODE,
@@ -80,7 +80,9 @@ def tripay_router() -> APIRouter:
     router = APIRouter()
 
     @router.api_route("/{path:path}", methods=["GET", "POST"], include_in_schema=False)
-    async def dispatch(path: str, request: Request) -> JSONResponse:
+    async def dispatch(path: str, request: Request) -> Response:
+        if _sandbox(request).settings.outage:
+            return HTMLResponse("<html><body>503 Service Temporarily Unavailable</body></html>", 503)
         if not _authorized(request):
             return fail("Invalid API Key", 401)
         handler = ROUTES.get((request.method, path.strip("/")))

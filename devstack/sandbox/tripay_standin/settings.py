@@ -35,6 +35,9 @@ class TripaySandboxSettings(BaseSettings):
     customer_pays_fee: bool = False
     # Where checkout_url, pay_url and qr_url point (this stand-in's address).
     public_url: str = "http://127.0.0.1:3997"
+    # Answer every merchant API call with an HTML 503, as a load balancer in front of a Tripay
+    # outage would (callbacks and the control API keep working).
+    outage: bool = False
     # Seconds between sweeps that expire overdue UNPAID transactions (with a callback, as
     # Tripay does); 0 turns the sweep off. Runs only under a lifespan (uvicorn).
     expiry_sweep_seconds: float = Field(default=5.0, ge=0)

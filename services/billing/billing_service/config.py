@@ -83,6 +83,4 @@ class BillingSettings(ServiceSettings):
         return template.replace("{invoice_id}", str(invoice_id))
 
     def alert_user_ids(self) -> list[uuid.UUID]:
-        return [
-            uuid.UUID(v.strip()) for v in self.billing_alert_user_ids.split(",") if v.strip()
-        ]
+        return [uuid.UUID(v.strip()) for v in self.billing_alert_user_ids.split(",") if v.strip()]

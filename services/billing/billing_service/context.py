@@ -41,7 +41,9 @@ class BillingContext:
             settings=settings,
             tripay=tripay,
             channels=ChannelCatalog(tripay, cache_seconds=settings.tripay_channels_cache_seconds),
-            auth=AuthClient(http, settings.auth_url, redis, cache_seconds=settings.user_cache_seconds),
+            auth=AuthClient(
+                http, settings.auth_url, redis, cache_seconds=settings.user_cache_seconds
+            ),
         )
 
     async def aclose(self) -> None:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from starlette.types import Receive, Scope, Send
 
+from gateway_service.circuit_breaker import CircuitBreaker
 from gateway_service.client_address import ClientAddress, in_networks
 from gateway_service.edge_auth import Identity, TokenInvalid, bearer_token, query_token
 from gateway_service.paths import PathRejected, is_internal, normalize_path
@@ -28,20 +29,24 @@ from gateway_service.problems import (
 from gateway_service.proxy import ClientDisconnected, ForwardedRequest, connection_tokens
 from gateway_service.routes import Access, Route, access_for, match_route, match_websocket_route
 from gateway_service.runtime import GatewayRuntime
+from gateway_service.upstream_pool import UpstreamPool
 from gateway_service.websocket_proxy import WebSocketProxy
 from webrana_common.errors import AppError, BadRequest, Forbidden, TooManyRequests, Unauthorized
 
-# Request headers the edge reads, by slot, in one pass.
+# Request headers the edge reads, each into its slot, in one pass over the headers.
+AUTHORIZATION, CONTENT_LENGTH, TRANSFER_ENCODING, HOST = 0, 1, 2, 3
+FORWARDED_FOR, FORWARDED_PROTO, FORWARDED_HOST, CONNECTION = 4, 5, 6, 7
 _SLOTS = {
-    b"authorization": 0,
-    b"content-length": 1,
-    b"transfer-encoding": 2,
-    b"host": 3,
-    b"x-forwarded-for": 4,
-    b"x-forwarded-proto": 5,
-    b"x-forwarded-host": 6,
-    b"connection": 7,
+    b"authorization": AUTHORIZATION,
+    b"content-length": CONTENT_LENGTH,
+    b"transfer-encoding": TRANSFER_ENCODING,
+    b"host": HOST,
+    b"x-forwarded-for": FORWARDED_FOR,
+    b"x-forwarded-proto": FORWARDED_PROTO,
+    b"x-forwarded-host": FORWARDED_HOST,
+    b"connection": CONNECTION,
 }
+_LISTS = (FORWARDED_FOR, CONNECTION)  # several lines of these are one comma-separated list
 
 
 @dataclass(slots=True)
@@ -121,30 +126,33 @@ class Edge:
     ) -> None:
         runtime = self.runtime
         found = _scan(scope["headers"])
-        client = self._client(scope, found[4])
-        chunked = found[2] is not None and b"chunked" in found[2].lower()
+        client = self._client(scope, found[FORWARDED_FOR])
+        encoding = found[TRANSFER_ENCODING]
+        chunked = encoding is not None and b"chunked" in encoding.lower()
         limit = runtime.body_limits.for_path(path)
         content_length = None
-        if found[1] is not None and not chunked:
+        if found[CONTENT_LENGTH] is not None and not chunked:
             try:
-                content_length = int(found[1])
+                content_length = int(found[CONTENT_LENGTH])  # type: ignore[arg-type]
             except ValueError:
                 raise Refused(BadRequest("Content-Length is not a number")) from None
             if content_length > limit:
                 raise Refused(BodyTooLarge(limit))
         access = access_for(route, scope["method"], path)
-        token = bearer_token(found[0])
+        token = bearer_token(found[AUTHORIZATION])
         admission = await self._admit(scope, route, access, client, token)
+        forwarded_host = found[FORWARDED_HOST] if client.via_trusted_proxy else None
         request = ForwardedRequest(
             target=target,
-            client_ip=client.ip,
-            forwarded_for=self._forwarded_for(scope, client, found[4]),
-            forwarded_proto=self._forwarded_proto(scope, client, found[5]),
-            forwarded_host=(found[6] if client.via_trusted_proxy and found[6] else found[3]) or b"",
+            forwarded_for=self._forwarded_for(scope, client, found[FORWARDED_FOR]),
+            forwarded_proto=self._forwarded_proto(scope, client, found[FORWARDED_PROTO]),
+            forwarded_host=forwarded_host or found[HOST] or b"",
             content_length=content_length,
             chunked=chunked,
             body_limit=limit,
-            connection_tokens=connection_tokens(found[7]) if found[7] else frozenset(),
+            connection_tokens=connection_tokens(found[CONNECTION])
+            if found[CONNECTION]
+            else frozenset(),
         )
         pool, breaker = self._upstream(route, admission)
         try:
@@ -158,9 +166,10 @@ class Edge:
         self, scope: Scope, receive: Receive, send: Send, route: Route, path: str, target: bytes
     ) -> None:
         found = _scan(scope["headers"])
-        client = self._client(scope, found[4])
-        token = bearer_token(found[0]) or query_token(scope.get("query_string", b""))
+        client = self._client(scope, found[FORWARDED_FOR])
+        token = bearer_token(found[AUTHORIZATION]) or query_token(scope.get("query_string", b""))
         try:
+            self._check_origin(scope)
             admission = await self._admit(
                 scope, route, access_for(route, "GET", path), client, token
             )
@@ -175,8 +184,8 @@ class Edge:
             pool=pool,
             breaker=breaker,
             target=target,
-            forwarded_for=self._forwarded_for(scope, client, found[4]),
-            forwarded_proto=self._forwarded_proto(scope, client, found[5]),
+            forwarded_for=self._forwarded_for(scope, client, found[FORWARDED_FOR]),
+            forwarded_proto=self._forwarded_proto(scope, client, found[FORWARDED_PROTO]),
         )
 
     async def _admit(
@@ -232,7 +241,18 @@ class Edge:
             )
         return Admission(identity, rate_headers)
 
-    def _upstream(self, route: Route, admission: Admission) -> tuple:
+    def _check_origin(self, scope: Scope) -> None:
+        """WebSocket handshakes are not subject to CORS: a page on any site may open one with
+        the user's credentials. With CORS_ORIGINS set, browsers from elsewhere are refused."""
+        allowed = self.runtime.cors_origins
+        if not allowed:
+            return
+        for name, value in scope["headers"]:
+            if name == b"origin" and value.decode("latin-1") not in allowed:
+                error = Forbidden("This origin may not open WebSockets", code="origin_forbidden")
+                raise Refused(error)
+
+    def _upstream(self, route: Route, admission: Admission) -> tuple[UpstreamPool, CircuitBreaker]:
         runtime = self.runtime
         service = route.service
         pool = runtime.pools.get(service)
@@ -241,7 +261,7 @@ class Edge:
             raise Refused(error, admission.rate_headers)
         breaker = runtime.breakers[service]
         if not breaker.allow():
-            runtime.metrics.upstream.labels(service, "circuit_open").inc()
+            runtime.metrics.upstream_outcome(service, "circuit_open")
             raise Refused(CircuitOpen(service, breaker.retry_after()), admission.rate_headers)
         return pool, breaker
 
@@ -273,8 +293,7 @@ def _scan(headers: list[tuple[bytes, bytes]]) -> list[bytes | None]:
         slot = _SLOTS.get(name)
         if slot is not None:
             previous = found[slot]
-            # Several X-Forwarded-For or Connection lines are one list.
-            if previous is not None and slot in (4, 7):
+            if previous is not None and slot in _LISTS:
                 value = previous + b", " + value
             found[slot] = value
     return found

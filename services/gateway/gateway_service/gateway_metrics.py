@@ -11,6 +11,8 @@ _STATE_VALUE = {CircuitState.CLOSED: 0, CircuitState.HALF_OPEN: 1, CircuitState.
 
 class GatewayMetrics:
     def __init__(self, registry: CollectorRegistry) -> None:
+        # Labelled children, looked up once: labels() costs more than inc() itself.
+        self._outcomes: dict[tuple[str, str], Counter] = {}
         self.upstream = Counter(
             "gateway_upstream_requests_total",
             "Requests forwarded to a service, by outcome "
@@ -30,6 +32,12 @@ class GatewayMetrics:
             ["service"],
             registry=registry,
         )
+
+    def upstream_outcome(self, service: str, outcome: str) -> None:
+        child = self._outcomes.get((service, outcome))
+        if child is None:
+            child = self._outcomes[(service, outcome)] = self.upstream.labels(service, outcome)
+        child.inc()
 
     def circuit_changed(self, service: str, state: CircuitState) -> None:
         self.circuit.labels(service).set(_STATE_VALUE[state])

@@ -72,7 +72,6 @@ class ForwardedRequest:
     """What the edge learnt about the request on its one pass over the headers."""
 
     target: bytes  # normalised path, percent-encoded
-    client_ip: str
     forwarded_for: bytes
     forwarded_proto: bytes
     forwarded_host: bytes
@@ -162,11 +161,11 @@ class Forwarder:
             self._failed(pool, breaker, f"status_{response.status}")
         else:
             breaker.record_success()
-            self.metrics.upstream.labels(pool.service, "ok").inc()
+            self.metrics.upstream_outcome(pool.service, "ok")
 
     def _failed(self, pool: UpstreamPool, breaker: CircuitBreaker, outcome: str) -> None:
         breaker.record_failure()
-        self.metrics.upstream.labels(pool.service, outcome).inc()
+        self.metrics.upstream_outcome(pool.service, outcome)
 
     def _error(self, pool: UpstreamPool, breaker: CircuitBreaker, exc: UpstreamError) -> AppError:
         if isinstance(exc, UpstreamTimeout):

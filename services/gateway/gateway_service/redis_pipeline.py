@@ -87,9 +87,11 @@ class _RespProtocol(asyncio.Protocol):
         self.buffer = bytearray()
         self.outbox: list[bytes] = []
         self.closed = False
+        self.loop: asyncio.AbstractEventLoop
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]
+        self.loop = asyncio.get_running_loop()
 
     def data_received(self, data: bytes) -> None:
         buf = self.buffer
@@ -119,7 +121,7 @@ class _RespProtocol(asyncio.Protocol):
                 future.set_exception(RedisUnavailable("connection to Redis lost"))
 
     def send(self, args: tuple[Any, ...]) -> asyncio.Future[Any]:
-        loop = asyncio.get_running_loop()
+        loop = self.loop
         future = loop.create_future()
         self.pending.append(future)
         self.outbox.append(encode_command(args))
@@ -167,9 +169,8 @@ class RedisPipeline:
         protocol = self._protocol
         if protocol is None or protocol.closed:
             protocol = await self._connected()
-        loop = asyncio.get_running_loop()
         future = protocol.send(args)
-        timer = loop.call_later(self.timeout, _expire, future)
+        timer = protocol.loop.call_later(self.timeout, _expire, future)
         try:
             value = await future
         except TimeoutError:

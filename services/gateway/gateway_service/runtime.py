@@ -81,6 +81,7 @@ class GatewayRuntime:
             settings.max_body_bytes, parse_prefix_sizes(settings.route_body_limits)
         )
         self.forwarded_proto = settings.forwarded_proto.encode() or None
+        self.cors_origins = frozenset(settings.cors_origin_list())
 
     async def close(self) -> None:
         if self.limiter is not None:

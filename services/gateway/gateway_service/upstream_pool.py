@@ -39,13 +39,17 @@ class UpstreamPool:
         self._open = 0
         self._waiters: deque[asyncio.Future[None]] = deque()
         self._closed = False
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     @property
     def open_connections(self) -> int:
         return self._open
 
     async def acquire(self) -> UpstreamConnection:
-        loop = asyncio.get_running_loop()
+        # The loop is remembered: get_running_loop() costs a getpid() system call each time.
+        loop = self._loop
+        if loop is None:
+            loop = self._loop = asyncio.get_running_loop()
         idle = self._idle
         if idle:
             now = loop.time()
@@ -101,7 +105,7 @@ class UpstreamPool:
     def release(self, connection: UpstreamConnection) -> None:
         """Every acquired connection comes back here exactly once, reusable or not."""
         if connection.finish() and not self._closed:
-            connection.idle_since = asyncio.get_running_loop().time()
+            connection.idle_since = connection.loop.time()
             connection.reused = True
             self._idle.append(connection)
         else:

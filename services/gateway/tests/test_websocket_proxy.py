@@ -196,3 +196,19 @@ async def test_a_handshake_to_a_service_that_is_down_gets_503(
             pass
     assert refused.value.response.status_code == 503
     assert json.loads(refused.value.response.body)["service"] == "notification"
+
+
+async def test_browsers_from_other_origins_cannot_open_websockets(
+    start_gateway: Callable[..., RunningGateway], upstreams: dict[str, Upstream], mint: TokenMint
+) -> None:
+    gateway = start_gateway(cors_origins="https://app.webrana.cloud")
+    with pytest.raises(InvalidStatus) as refused:
+        async with _connect(gateway, NOTIFICATIONS, mint.token(), origin="https://evil.example"):
+            pass
+    assert refused.value.response.status_code == 403
+    assert json.loads(refused.value.response.body)["code"] == "origin_forbidden"
+    async with _connect(
+        gateway, NOTIFICATIONS, mint.token(), origin="https://app.webrana.cloud"
+    ) as ws:
+        assert await ws.recv() == "welcome:notification"
+    assert len([e for e in upstreams["notification"].ws_events if e[0] == "connect"]) == 1

@@ -4,6 +4,7 @@ notification services (outbox, same transaction). The caller holds the invoice's
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -27,9 +28,13 @@ async def mark_paid(
     method_name: str,
     actor: str,
     reference: str,
+    payment_id: uuid.UUID,
     at: datetime | None = None,
 ) -> None:
-    transition(session, invoice, InvoiceStatus.PAID, actor=actor, reason=f"paid via {method_name}", at=at)
+    transition(
+        session, invoice, InvoiceStatus.PAID, actor=actor, reason=f"paid via {method_name}", at=at
+    )
+    invoice.payment_id = payment_id
     invoice.paid_via = via
     invoice.payment_method = method_name
     if invoice.kind == InvoiceKind.DEPOSIT:

@@ -45,7 +45,9 @@ class Invoice(UUIDPrimaryKey, TimestampMixin, Base):
             unique=True,
             postgresql_where=text("kind = 'order' AND order_id IS NOT NULL"),
         ),
-        Index("ix_invoices_flagged_at", "flagged_at", postgresql_where=text("flagged_at IS NOT NULL")),
+        Index(
+            "ix_invoices_flagged_at", "flagged_at", postgresql_where=text("flagged_at IS NOT NULL")
+        ),
     )
 
     number: Mapped[str] = mapped_column(String(20), unique=True)
@@ -66,6 +68,8 @@ class Invoice(UUIDPrimaryKey, TimestampMixin, Base):
     # Channel code (BRIVA, QRIS, ...), WALLET or MANUAL; and the name shown to people.
     paid_via: Mapped[str | None] = mapped_column(String(40))
     payment_method: Mapped[str | None] = mapped_column(String(100))
+    # The payment that settled it (payments.id).
+    payment_id: Mapped[uuid.UUID | None]
     closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     close_reason: Mapped[str | None] = mapped_column(String(500))
     # Held for a person: an amount mismatch, a payment that arrived for a closed invoice.

@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from billing_service.invoices.models import Invoice
+from billing_service.payments.schemas import PaymentInstructions
 
 Rupiah = Annotated[int, Field(ge=0, le=10_000_000_000, description="Whole rupiah")]
 PositiveRupiah = Annotated[int, Field(gt=0, le=10_000_000_000, description="Whole rupiah")]
@@ -36,7 +37,11 @@ class CreateInvoice(BaseModel):
                     "amount": 135000,
                     "description": "Cloud VPS 2 GB, monthly (web-1)",
                     "items": [
-                        {"name": "Cloud VPS 2 GB, monthly", "price": 150000, "sku": "do-s-1vcpu-2gb"},
+                        {
+                            "name": "Cloud VPS 2 GB, monthly",
+                            "price": 150000,
+                            "sku": "do-s-1vcpu-2gb",
+                        },
                         {"name": "Promo HEMAT10", "price": -15000},
                     ],
                     "discount": 15000,
@@ -132,3 +137,7 @@ class InternalInvoiceView(InvoiceView):
             flagged_at=invoice.flagged_at,
             flag_reason=invoice.flag_reason,
         )
+
+
+class InvoiceDetail(InvoiceView):
+    payment: PaymentInstructions | None = None

@@ -64,9 +64,7 @@ def _same(existing: Invoice, body: CreateInvoice) -> Invoice:
     return existing
 
 
-async def _existing(
-    session: AsyncSession, body: CreateInvoice, key: str | None
-) -> Invoice | None:
+async def _existing(session: AsyncSession, body: CreateInvoice, key: str | None) -> Invoice | None:
     if body.kind == InvoiceKind.ORDER and body.order_id is not None:
         return await repository.by_order(session, body.order_id)
     return await repository.by_idempotency_key(session, key) if key else None
@@ -126,9 +124,7 @@ async def create(
     return invoice, True
 
 
-async def get_for_user(
-    session: AsyncSession, invoice_id: uuid.UUID, user_id: uuid.UUID
-) -> Invoice:
+async def get_for_user(session: AsyncSession, invoice_id: uuid.UUID, user_id: uuid.UUID) -> Invoice:
     invoice = await repository.get(session, invoice_id)
     # Someone else's invoice is "not found", not "forbidden": ids are not confirmed.
     if invoice is None or invoice.user_id != user_id:
@@ -176,7 +172,9 @@ async def cancel(
     if invoice.status != InvoiceStatus.PENDING:
         raise InvoiceNotCancellable(f"Invoice {invoice.number} is {invoice.status}")
     if invoice.flagged_at is not None:
-        raise InvoiceUnderReview(f"Invoice {invoice.number} is held for review: {invoice.flag_reason}")
+        raise InvoiceUnderReview(
+            f"Invoice {invoice.number} is held for review: {invoice.flag_reason}"
+        )
     await closing.close(
         session, invoice, InvoiceStatus.CANCELLED, actor=actor, reason=reason, tell_order=tell_order
     )

@@ -39,9 +39,7 @@ async def open_for_invoice(session: AsyncSession, invoice_id: uuid.UUID) -> list
 
 async def current(session: AsyncSession, invoice_id: uuid.UUID) -> Payment | None:
     """The transaction the customer holds: the newest UNPAID one."""
-    unpaid = [
-        p for p in await for_invoice(session, invoice_id) if p.status == PaymentStatus.UNPAID
-    ]
+    unpaid = [p for p in await for_invoice(session, invoice_id) if p.status == PaymentStatus.UNPAID]
     return unpaid[-1] if unpaid else None
 
 

@@ -42,7 +42,9 @@ class Promo(UUIDPrimaryKey, TimestampMixin, Base):
         CheckConstraint("uses_count >= 0", name="uses_not_negative"),
         # The last line of defence of "a 10-use code is used 10 times".
         CheckConstraint("max_uses IS NULL OR uses_count <= max_uses", name="uses_within_max"),
-        CheckConstraint("ends_at IS NULL OR starts_at IS NULL OR ends_at > starts_at", name="window"),
+        CheckConstraint(
+            "ends_at IS NULL OR starts_at IS NULL OR ends_at > starts_at", name="window"
+        ),
     )
 
     code: Mapped[str] = mapped_column(String(40), unique=True)  # upper case

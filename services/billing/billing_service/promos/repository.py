@@ -78,7 +78,9 @@ async def search(
     return (await session.scalars(stmt)).all()
 
 
-async def usage(session: AsyncSession, promo_ids: list[uuid.UUID]) -> dict[uuid.UUID, dict[str, Any]]:
+async def usage(
+    session: AsyncSession, promo_ids: list[uuid.UUID]
+) -> dict[uuid.UUID, dict[str, Any]]:
     """Per promo: redemptions active and released, distinct users, rupiah given (active)."""
     active = PromoRedemption.status == RedemptionStatus.ACTIVE
     stmt = (

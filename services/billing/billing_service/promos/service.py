@@ -10,9 +10,11 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from billing_service.errors import PromoRejected
+from billing_service.audit import repository as audit
+from billing_service.errors import PromoCodeTaken, PromoNotFound, PromoRejected
 from billing_service.invoices import repository as invoices
 from billing_service.promos import repository
 from billing_service.promos.models import (
@@ -21,8 +23,9 @@ from billing_service.promos.models import (
     PromoRedemption,
     RedemptionStatus,
 )
+from billing_service.promos.schemas import CreatePromo, UpdatePromo
 from webrana_common.db.base import utcnow
-from webrana_common.errors import Conflict
+from webrana_common.errors import Conflict, ValidationFailed
 
 
 class PromoAlreadyApplied(Conflict):
@@ -176,3 +179,88 @@ async def release(
 async def deposit_bonus(session: AsyncSession, invoice_id: uuid.UUID) -> PromoRedemption | None:
     found = await repository.active_redemptions(session, invoice_id=invoice_id)
     return found[0] if found else None
+
+
+async def create_promo(session: AsyncSession, admin_id: uuid.UUID, body: CreatePromo) -> Promo:
+    code = body.code.strip().upper()
+    if await repository.by_code(session, code) is not None:
+        raise PromoCodeTaken(f"Promo {code} exists")
+    promo = Promo(
+        id=uuid.uuid4(),
+        code=code,
+        created_by=admin_id,
+        uses_count=0,
+        **body.model_dump(exclude={"code"}),
+    )
+    try:
+        async with session.begin_nested():
+            session.add(promo)
+            await session.flush()
+    except IntegrityError as exc:
+        raise PromoCodeTaken(f"Promo {code} exists") from exc
+    await audit.record(
+        session,
+        actor_id=admin_id,
+        action="promo.created",
+        subject_type="promo",
+        subject_id=promo.id,
+        details=body.model_dump(mode="json"),
+    )
+    return promo
+
+
+async def update_promo(
+    session: AsyncSession, admin_id: uuid.UUID, promo_id: uuid.UUID, body: UpdatePromo
+) -> Promo:
+    promo = await repository.lock(session, promo_id)
+    if promo is None:
+        raise PromoNotFound(f"No promo {promo_id}")
+    changes = body.model_dump(exclude_unset=True)
+    for name, value in changes.items():
+        setattr(promo, name, value)
+    problem = _inconsistency(promo)
+    if problem:
+        raise ValidationFailed(problem, code="promo_invalid")
+    await audit.record(
+        session,
+        actor_id=admin_id,
+        action="promo.updated",
+        subject_type="promo",
+        subject_id=promo.id,
+        details=UpdatePromo(**changes).model_dump(mode="json", exclude_unset=True),
+    )
+    return promo
+
+
+def _inconsistency(promo: Promo) -> str | None:
+    if promo.discount_type == DiscountType.PERCENT and promo.value > 100:
+        return "a percent promo's value is 1-100"
+    if not (promo.applies_to_orders or promo.applies_to_deposits):
+        return "a promo applies to orders, deposits or both"
+    if promo.starts_at and promo.ends_at and promo.ends_at <= promo.starts_at:
+        return "ends_at must be after starts_at"
+    if promo.max_uses is not None and promo.max_uses < promo.uses_count:
+        return f"{promo.uses_count} uses are held already; max_uses cannot be lower"
+    return None
+
+
+async def delete_promo(session: AsyncSession, admin_id: uuid.UUID, promo_id: uuid.UUID) -> bool:
+    """Deleted when never redeemed; otherwise deactivated (its history stays). True if deleted."""
+    promo = await repository.lock(session, promo_id)
+    if promo is None:
+        raise PromoNotFound(f"No promo {promo_id}")
+    figures = (await repository.usage(session, [promo.id]))[promo.id]
+    deleted = figures["active"] + figures["released"] == 0
+    if deleted:
+        await session.delete(promo)
+    else:
+        promo.active = False
+    await audit.record(
+        session,
+        actor_id=admin_id,
+        action="promo.deleted" if deleted else "promo.deactivated",
+        subject_type="promo",
+        subject_id=promo_id,
+        details={"code": promo.code},
+    )
+    return deleted

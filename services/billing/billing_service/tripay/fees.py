@@ -1,6 +1,6 @@
 """What a channel costs for an amount, and who pays it.
 
-Tripay's fee is flat + amount × percent / 100, clamped to [minimum_fee, maximum_fee]
+Tripay's fee is flat + amount * percent / 100, clamped to [minimum_fee, maximum_fee]
 (tripay.md §3; rounded up to whole rupiah here). Its channel list splits it into the part the
 merchant pays (fee_merchant) and the part Tripay adds on top for the customer (fee_customer);
 the merchant configures that split in Tripay's dashboard.

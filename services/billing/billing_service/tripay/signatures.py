@@ -11,7 +11,9 @@ def sign(private_key: str, message: str | bytes) -> str:
     return hmac.new(private_key.encode(), raw, hashlib.sha256).hexdigest()
 
 
-def transaction_signature(private_key: str, merchant_code: str, merchant_ref: str, amount: int) -> str:
+def transaction_signature(
+    private_key: str, merchant_code: str, merchant_ref: str, amount: int
+) -> str:
     """Closed `transaction/create`: merchant_code + merchant_ref + the amount's decimal digits."""
     if isinstance(amount, bool) or not isinstance(amount, int):
         raise TypeError("amount must be whole rupiah (int)")

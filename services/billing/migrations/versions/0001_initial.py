@@ -49,6 +49,7 @@ def _invoices() -> None:
         sa.Column("paid_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("paid_via", sa.String(length=40), nullable=True),
         sa.Column("payment_method", sa.String(length=100), nullable=True),
+        sa.Column("payment_id", sa.Uuid(), nullable=True),
         sa.Column("closed_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("close_reason", sa.String(length=500), nullable=True),
         sa.Column("flagged_at", sa.DateTime(timezone=True), nullable=True),
@@ -150,9 +151,7 @@ def _payments() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_payments")),
         sa.UniqueConstraint("reference", name=op.f("uq_payments_reference")),
     )
-    op.create_index(
-        "ix_payments_invoice_id_created_at", "payments", ["invoice_id", "created_at"]
-    )
+    op.create_index("ix_payments_invoice_id_created_at", "payments", ["invoice_id", "created_at"])
     op.create_index("ix_payments_status_created_at", "payments", ["status", "created_at"])
     op.create_index("ix_payments_created_at_id", "payments", ["created_at", "id"])
     op.create_index("ix_payments_user_id", "payments", ["user_id"])
@@ -180,7 +179,8 @@ def _payments() -> None:
 
 # The balance is the ledger's sum, by construction: a ledger insert moves the balance (and
 # records the result); nothing else may move it; the ledger is never rewritten.
-WALLET_TRIGGERS = """
+WALLET_TRIGGERS = (
+    """
 CREATE FUNCTION wallet_ledger_apply() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     UPDATE wallets SET balance = balance + NEW.amount, updated_at = now()
@@ -190,19 +190,27 @@ BEGIN
         RAISE EXCEPTION 'no wallet for user %', NEW.user_id;
     END IF;
     RETURN NEW;
-END $$;
+END $$
+""",
+    """
 CREATE TRIGGER wallet_ledger_apply BEFORE INSERT ON wallet_ledger
-    FOR EACH ROW EXECUTE FUNCTION wallet_ledger_apply();
-
+    FOR EACH ROW EXECUTE FUNCTION wallet_ledger_apply()
+""",
+    """
 CREATE FUNCTION wallet_ledger_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     RAISE EXCEPTION 'wallet_ledger is append-only';
-END $$;
+END $$
+""",
+    """
 CREATE TRIGGER wallet_ledger_append_only BEFORE UPDATE OR DELETE ON wallet_ledger
-    FOR EACH ROW EXECUTE FUNCTION wallet_ledger_append_only();
+    FOR EACH ROW EXECUTE FUNCTION wallet_ledger_append_only()
+""",
+    """
 CREATE TRIGGER wallet_ledger_no_truncate BEFORE TRUNCATE ON wallet_ledger
-    FOR EACH STATEMENT EXECUTE FUNCTION wallet_ledger_append_only();
-
+    FOR EACH STATEMENT EXECUTE FUNCTION wallet_ledger_append_only()
+""",
+    """
 CREATE FUNCTION wallets_balance_guard() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF TG_OP = 'INSERT' AND NEW.balance <> 0 THEN
@@ -214,10 +222,13 @@ BEGIN
         RAISE EXCEPTION 'wallet balances change only through wallet_ledger';
     END IF;
     RETURN NEW;
-END $$;
+END $$
+""",
+    """
 CREATE TRIGGER wallets_balance_guard BEFORE INSERT OR UPDATE ON wallets
-    FOR EACH ROW EXECUTE FUNCTION wallets_balance_guard();
-"""
+    FOR EACH ROW EXECUTE FUNCTION wallets_balance_guard()
+""",
+)
 
 
 def _wallets() -> None:
@@ -261,7 +272,9 @@ def _wallets() -> None:
         ["user_id", "created_at", "id"],
     )
     op.create_index("ix_wallet_ledger_order_id", "wallet_ledger", ["order_id"])
-    op.execute(WALLET_TRIGGERS)
+    # One statement per execute: asyncpg runs a single statement at a time.
+    for statement in WALLET_TRIGGERS:
+        op.execute(statement)
 
 
 def _promos() -> None:
@@ -407,10 +420,8 @@ def downgrade() -> None:
     op.execute("DROP TRIGGER wallet_ledger_no_truncate ON wallet_ledger")
     op.drop_table("wallet_ledger")
     op.drop_table("wallets")
-    op.execute(
-        "DROP FUNCTION wallet_ledger_apply(); DROP FUNCTION wallet_ledger_append_only(); "
-        "DROP FUNCTION wallets_balance_guard();"
-    )
+    for function in ("wallet_ledger_apply", "wallet_ledger_append_only", "wallets_balance_guard"):
+        op.execute(f"DROP FUNCTION {function}()")
     op.drop_table("tripay_callbacks")
     op.drop_table("payments")
     op.drop_table("invoice_events")

@@ -7,8 +7,19 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, func, select, update
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import (
+    Boolean,
+    DateTime,
+    Select,
+    Uuid,
+    and_,
+    bindparam,
+    func,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.dialects.postgresql import JSONB, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from notification_service.notifications.models import Notification, NotificationStream
@@ -166,3 +177,77 @@ async def delete_read_before(session: AsyncSession, cutoff: datetime, batch: int
         Notification.__table__.delete().where(Notification.id.in_(victims.scalar_subquery()))
     )
     return int(result.rowcount or 0)
+
+
+# One round trip for a single send (the hot path): take the user's next seq, insert the
+# notification unless its key exists, log its deliveries, and count the unread. The count's
+# subquery sees the table as it was before this statement, hence the + 1 for a visible one.
+_INSERT_ONE = text(
+    """
+WITH stream AS (
+    INSERT INTO notification_streams (user_id, last_seq) VALUES (:user_id, 1)
+    ON CONFLICT (user_id) DO UPDATE SET last_seq = notification_streams.last_seq + 1
+    RETURNING last_seq
+), inserted AS (
+    INSERT INTO notifications (
+        id, user_id, seq, event, category, priority, locale, idempotency_key, data,
+        title, message, action_url, in_app, broadcast_id, created_at
+    )
+    SELECT :id, :user_id, stream.last_seq, :event, :category, :priority, :locale,
+        :idempotency_key, :data, :title, :message, :action_url, :in_app, :broadcast_id,
+        :created_at
+    FROM stream
+    ON CONFLICT (idempotency_key) DO NOTHING
+    RETURNING id, seq
+), logged AS (
+    INSERT INTO deliveries (
+        id, notification_id, user_id, event, channel, status, reason, recipient, subject,
+        attempts, scheduled_for, sent_at, created_at, updated_at
+    )
+    SELECT d.id, inserted.id, :user_id, :event, d.channel, d.status, d.reason, d.recipient,
+        d.subject, d.attempts, d.scheduled_for, d.sent_at, :created_at, :created_at
+    FROM inserted, jsonb_to_recordset(:deliveries) AS d(
+        id uuid, channel text, status text, reason text, recipient text, subject text,
+        attempts int, scheduled_for timestamptz, sent_at timestamptz
+    )
+    RETURNING 1
+)
+SELECT inserted.seq, (
+    SELECT count(*) FROM notifications n
+    WHERE n.user_id = :user_id AND n.in_app AND n.read_at IS NULL AND n.deleted_at IS NULL
+) + CASE WHEN :in_app THEN 1 ELSE 0 END AS unread
+FROM inserted
+"""
+).bindparams(
+    bindparam("id", type_=Uuid()),
+    bindparam("user_id", type_=Uuid()),
+    bindparam("broadcast_id", type_=Uuid()),
+    bindparam("data", type_=JSONB()),
+    bindparam("deliveries", type_=JSONB()),
+    bindparam("created_at", type_=DateTime(timezone=True)),
+    bindparam("in_app", type_=Boolean()),
+)
+_DELIVERY_FIELDS = (
+    "id", "channel", "status", "reason", "recipient", "subject", "attempts", "scheduled_for",
+    "sent_at",
+)  # fmt: skip
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return value
+
+
+async def insert_one(
+    session: AsyncSession, row: dict[str, Any], deliveries: list[dict[str, Any]]
+) -> tuple[int, int] | None:
+    """(seq, unread count) of the inserted notification; None when its key exists."""
+    params = {name: row[name] for name in row if name != "seq"}
+    params["deliveries"] = [
+        {name: _json_value(d[name]) for name in _DELIVERY_FIELDS} for d in deliveries
+    ]
+    result = (await session.execute(_INSERT_ONE, params)).one_or_none()
+    return None if result is None else (int(result.seq), int(result.unread))

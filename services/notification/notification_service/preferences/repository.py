@@ -2,8 +2,9 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Row, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -11,8 +12,10 @@ from notification_service.preferences.models import Preference
 from webrana_common.db.base import utcnow
 
 
-async def get(session: AsyncSession, user_id: uuid.UUID) -> Preference | None:
-    return await session.get(Preference, user_id)
+async def get(session: AsyncSession, user_id: uuid.UUID) -> Row[Any] | None:
+    """A plain row (not an ORM object): read on every send, so kept cheap."""
+    table = Preference.__table__
+    return (await session.execute(select(table).where(table.c.user_id == user_id))).first()
 
 
 async def get_many(

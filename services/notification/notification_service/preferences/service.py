@@ -7,7 +7,9 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, time
+from typing import Any
 
+from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from notification_service.contracts import LOCKED_CATEGORIES, Category, Channel
@@ -41,7 +43,7 @@ class Preferences:
     quiet_end: time | None = None
 
     @classmethod
-    def of(cls, row: Preference | None) -> Preferences:
+    def of(cls, row: Preference | Row[Any] | None) -> Preferences:
         if row is None:
             return cls()
         return cls(

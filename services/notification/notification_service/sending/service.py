@@ -21,7 +21,7 @@ from notification_service.preferences import service as preferences
 from notification_service.rendering.renderer import Renderer
 from notification_service.sending.planning import plan_channels
 from notification_service.sending.schemas import DeliveryOutcome, SendResult
-from notification_service.sending.store import Outgoing, dispatch_after_commit, store
+from notification_service.sending.store import Outgoing, dispatch_after_commit, store_one
 from webrana_common.db.base import utcnow
 
 
@@ -49,10 +49,9 @@ def check_data(body: SendNotification) -> EventData:
 async def send(
     session: AsyncSession, senders: Senders, body: SendNotification, key: str
 ) -> SendResult:
+    """A key stored before is found by the insert itself (ON CONFLICT), not by a lookup
+    first: one statement on the hot path, and two racing requests cannot both win."""
     data = check_data(body)
-    existing = await notifications.by_key(session, key)
-    if existing is not None:
-        return await _duplicate(session, existing)
     spec = EVENTS[body.event]
     user = await senders.auth.get_user(body.user_id)
     now = utcnow()
@@ -65,15 +64,14 @@ async def send(
         telegram_enabled=senders.settings.telegram_enabled,
     )
     outgoing = Outgoing(user, key, plans, senders.renderer.in_app(body.event, user.locale, data))
-    stored = await store(session, spec, data.model_dump(mode="json"), [outgoing], now=now)
-    if not stored:
-        # The same key committed between our check and our insert.
+    stored = await store_one(session, spec, data.model_dump(mode="json"), outgoing, now=now)
+    if stored is None:
         existing = await notifications.by_key(session, key)
         assert existing is not None
         return await _duplicate(session, existing)
-    dispatch_after_commit(session, senders.hub, senders.queue, stored)
+    dispatch_after_commit(session, senders.hub, senders.queue, [stored])
     return SendResult(
-        notification_id=stored[0].notification_id,
+        notification_id=stored.notification_id,
         duplicate=False,
         deliveries=[
             DeliveryOutcome(

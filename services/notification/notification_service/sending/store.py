@@ -86,6 +86,26 @@ async def store(
     return stored
 
 
+async def store_one(
+    session: AsyncSession, spec: EventSpec, data: dict[str, Any], item: Outgoing, *, now: datetime
+) -> Stored | None:
+    """The single-send path in one statement; None when the key was stored before."""
+    row = _notification_row(spec, data, item, 0, now, None)
+    logged = [_delivery_row(row, plan, now) for plan in item.plans]
+    inserted = await notifications.insert_one(session, row, logged)
+    if inserted is None:
+        return None
+    row["seq"], unread = inserted
+    return Stored(
+        notification_id=row["id"],
+        user_id=item.user.id,
+        view=_view(row),
+        visible=row["in_app"],
+        deliveries=logged,
+        unread_count=unread,
+    )
+
+
 def _notification_row(
     spec: EventSpec,
     data: dict[str, Any],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import email
 import json
 
 import httpx
@@ -89,11 +90,14 @@ async def test_without_ssh_keys_our_password_is_set_by_cloud_init_and_returned_o
     assert password and len(password) >= 20
 
     user_data = (await do.server(created["provider_instance_id"]))["user_data"]
-    assert user_data.startswith("Content-Type: multipart/mixed")
-    assert 'Content-Type: text/cloud-config; charset="utf-8"' in user_data
-    assert 'Content-Type: text/x-shellscript; charset="utf-8"' in user_data
-    # DigitalOcean mails nothing about it to the account owner.
-    assert await do.emails() == []
+    ours, theirs = email.message_from_string(user_data).get_payload()
+    assert (ours.get_content_type(), theirs.get_content_type()) == (
+        "text/cloud-config",
+        "text/x-shellscript",
+    )
+    config = json.loads(ours.get_payload(decode=True).decode().split("\n", 1)[1])
+    assert config["chpasswd"]["users"][0]["password"] == password
+    assert theirs.get_payload(decode=True).decode() == "#!/bin/sh\necho hello\n"
 
     again = await _provision(client, "order-do-2", user_data="#!/bin/sh\necho hello\n")
     assert again["replayed"] is True and again["root_password"] is None

@@ -7,11 +7,10 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Iterable
 from contextlib import AbstractAsyncContextManager
 
 import httpx
-import pytest
 from provider_helpers import CLOUD_TOKENS, Sandbox, assert_problem, provision_body
 
 PROVIDERS = ["digitalocean", "vultr", "linode"]
@@ -45,57 +44,60 @@ BAD_SIZE = {
 ClientFactory = Callable[..., AbstractAsyncContextManager[httpx.AsyncClient]]
 
 
-@pytest.fixture(params=PROVIDERS)
-def provider(request: pytest.FixtureRequest) -> str:
-    return request.param
-
-
-@pytest.fixture
-def cloud(provider: str, clouds: dict[str, Sandbox]) -> Sandbox:
-    return clouds[provider]
-
-
 def _regions(provider: str) -> str:
     return f"/internal/providers/{provider}/regions?refresh=true"
 
 
+async def _each(calls: Iterable[Awaitable[httpx.Response]]) -> dict[str, httpx.Response]:
+    """One call per provider, all at once (each provider's stand-in serves its own)."""
+    return dict(zip(PROVIDERS, await asyncio.gather(*calls), strict=True))
+
+
 async def test_refused_credentials_are_provider_auth_failed(
-    provider: str, cloud: Sandbox, make_client: ClientFactory
+    clouds: dict[str, Sandbox], make_client: ClientFactory
 ) -> None:
-    token_setting = {
-        "digitalocean": "digitalocean_token",
-        "vultr": "vultr_api_key",
-        "linode": "linode_api_token",
-    }[provider]
-    async with make_client(**{token_setting: "revoked-token"}) as client:
-        response = await client.get(f"/internal/instances/{provider}/{SOME_ID[provider]}")
-    body = assert_problem(response, 502, "provider_auth_failed")
-    assert body["provider_status"] == 401
-    assert body["provider_message"] == REFUSED_CREDENTIALS[provider]
-    assert "revoked-token" not in response.text
-    assert (await cloud.requests())[0]["auth"] == "invalid"
+    revoked = {
+        "digitalocean_token": "revoked-token",
+        "vultr_api_key": "revoked-token",
+        "linode_api_token": "revoked-token",
+    }
+    async with make_client(**revoked) as client:
+        answers = await _each(
+            client.get(f"/internal/instances/{p}/{SOME_ID[p]}") for p in PROVIDERS
+        )
+    for provider, response in answers.items():
+        body = assert_problem(response, 502, "provider_auth_failed")
+        assert body["provider_status"] == 401
+        assert body["provider_message"] == REFUSED_CREDENTIALS[provider]
+        assert "revoked-token" not in response.text
+        assert (await clouds[provider].requests())[0]["auth"] == "invalid"
 
 
 async def test_an_unknown_server_is_instance_not_found(
-    provider: str, cloud: Sandbox, client: httpx.AsyncClient
+    clouds: dict[str, Sandbox], client: httpx.AsyncClient
 ) -> None:
-    response = await client.get(f"/internal/instances/{provider}/{SOME_ID[provider]}")
-    body = assert_problem(response, 404, "instance_not_found")
-    assert body["provider"] == provider and body["provider_status"] == 404
+    answers = await _each(client.get(f"/internal/instances/{p}/{SOME_ID[p]}") for p in PROVIDERS)
+    for provider, response in answers.items():
+        body = assert_problem(response, 404, "instance_not_found")
+        assert body["provider"] == provider and body["provider_status"] == 404
 
 
 async def test_a_refusal_carries_the_providers_own_message(
-    provider: str, cloud: Sandbox, client: httpx.AsyncClient
+    clouds: dict[str, Sandbox], client: httpx.AsyncClient
 ) -> None:
-    body = provision_body(provider, f"order-bad-{provider}", size="no-such-size")
-    response = await client.post("/internal/provision", json=body)
-    problem = assert_problem(response, 422, "provider_rejected")
-    assert problem["provider_message"] == BAD_SIZE[provider]
-    assert BAD_SIZE[provider] in problem["detail"]
-    if provider == "linode":
-        assert problem["provider_errors"] == [
-            {"field": "type", "reason": "A valid type by that ID was not found"}
-        ]
+    answers = await _each(
+        client.post(
+            "/internal/provision", json=provision_body(p, f"order-bad-{p}", size="no-such-size")
+        )
+        for p in PROVIDERS
+    )
+    for provider, response in answers.items():
+        problem = assert_problem(response, 422, "provider_rejected")
+        assert problem["provider_message"] == BAD_SIZE[provider]
+        assert BAD_SIZE[provider] in problem["detail"]
+    assert answers["linode"].json()["provider_errors"] == [
+        {"field": "type", "reason": "A valid type by that ID was not found"}
+    ]
 
 
 async def test_each_providers_rate_limit_wait_is_honoured(
@@ -112,24 +114,28 @@ async def test_each_providers_rate_limit_wait_is_honoured(
 
 
 async def test_a_rate_limit_longer_than_the_deadline_is_answered_with_its_wait(
-    provider: str, cloud: Sandbox, client: httpx.AsyncClient
+    clouds: dict[str, Sandbox], client: httpx.AsyncClient
 ) -> None:
-    await cloud.fault("rate_limit", retry_after=30, operation=REGIONS_OP[provider])
+    for provider in PROVIDERS:
+        await clouds[provider].fault("rate_limit", retry_after=30, operation=REGIONS_OP[provider])
     started = time.monotonic()
-    response = await client.get(_regions(provider))
-    assert_problem(response, 429, "provider_rate_limited")
-    assert response.headers["retry-after"] == "30"
+    answers = await _each(client.get(_regions(p)) for p in PROVIDERS)
     assert time.monotonic() - started < 1.0
-    assert len(await cloud.requests()) == 1
+    for provider, response in answers.items():
+        assert_problem(response, 429, "provider_rate_limited")
+        assert response.headers["retry-after"] == "30"
+        assert len(await clouds[provider].requests()) == 1
 
 
 async def test_server_errors_are_retried_until_success(
-    provider: str, cloud: Sandbox, client: httpx.AsyncClient
+    clouds: dict[str, Sandbox], client: httpx.AsyncClient
 ) -> None:
-    await cloud.fault("error", status=500, count=2, operation=REGIONS_OP[provider])
-    response = await client.get(_regions(provider))
-    assert response.status_code == 200, response.text
-    assert [r["status"] for r in await cloud.requests()] == [500, 500, 200]
+    for provider in PROVIDERS:
+        await clouds[provider].fault("error", status=500, count=2, operation=REGIONS_OP[provider])
+    answers = await _each(client.get(_regions(p)) for p in PROVIDERS)
+    for provider, response in answers.items():
+        assert response.status_code == 200, response.text
+        assert [r["status"] for r in await clouds[provider].requests()] == [500, 500, 200]
 
 
 async def test_timeouts_become_unavailable_when_the_deadline_passes(
@@ -149,15 +155,18 @@ async def test_timeouts_become_unavailable_when_the_deadline_passes(
 
 
 async def test_a_failed_action_is_never_repeated_blindly(
-    provider: str, cloud: Sandbox, client: httpx.AsyncClient
+    clouds: dict[str, Sandbox], client: httpx.AsyncClient
 ) -> None:
-    await cloud.fault("error", status=503, count=5, operation=REBOOT_OP[provider])
-    response = await client.post(
-        f"/internal/instances/{provider}/{SOME_ID[provider]}/actions", json={"type": "reboot"}
+    for provider in PROVIDERS:
+        await clouds[provider].fault("error", status=503, count=5, operation=REBOOT_OP[provider])
+    answers = await _each(
+        client.post(f"/internal/instances/{p}/{SOME_ID[p]}/actions", json={"type": "reboot"})
+        for p in PROVIDERS
     )
-    problem = assert_problem(response, 503, "provider_unavailable")
-    assert "may have been carried out" in problem["detail"]
-    assert len(await cloud.requests(operation=REBOOT_OP[provider])) == 1
+    for provider, response in answers.items():
+        problem = assert_problem(response, 503, "provider_unavailable")
+        assert "may have been carried out" in problem["detail"]
+        assert len(await clouds[provider].requests(operation=REBOOT_OP[provider])) == 1
 
 
 async def test_a_refused_connection_is_unavailable(

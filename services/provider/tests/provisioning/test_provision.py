@@ -75,7 +75,7 @@ async def test_duplicates_share_the_fate_of_the_attempt_they_waited_on(
     do: Sandbox, make_client: ClientFactory
 ) -> None:
     # A slow refusal, so that every duplicate is surely waiting on the first attempt.
-    await do.configure(creation_failure="reject", latency_ms=1500)
+    await do.configure(creation_failure="reject", latency_ms=1000)
     body = provision_body("digitalocean", "order-refused")
     slow = {"provider_timeout_seconds": 3, "provider_deadline_seconds": 3}
     async with make_client(**slow, provision_lease_seconds=10) as client:

@@ -1,0 +1,170 @@
+"""Helpers shared by the billing tests (imported by module name; see conftest.py): tokens as
+auth signs them, stand-ins of the services billing talks to, problem assertions."""
+
+from __future__ import annotations
+
+import base64
+import threading
+import time
+import uuid
+from collections import Counter
+from typing import Any
+
+import httpx
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from jose import jwt
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from webrana_common.testing.live_server import LiveServer
+
+API_KEY = "order-test-key"
+ISSUER = "https://auth.webrana.cloud"
+AUDIENCE = "webrana-api"
+ORDER_STATUS_PATH = "/internal/orders/{order_id}/payment-status"
+
+
+def _b64(number: int) -> str:
+    raw = number.to_bytes((number.bit_length() + 7) // 8, "big")
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+class TokenIssuer:
+    """Signs access tokens as auth does (RS256, `kid`) and serves the JWKS over HTTP."""
+
+    def __init__(self) -> None:
+        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        self._pem = key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        ).decode()
+        numbers = key.public_key().public_numbers()
+        self.kid = "billing-test-key"
+        self.jwks = {
+            "keys": [
+                {
+                    "kty": "RSA",
+                    "use": "sig",
+                    "alg": "RS256",
+                    "kid": self.kid,
+                    "n": _b64(numbers.n),
+                    "e": _b64(numbers.e),
+                }
+            ]
+        }
+        self.jwks_url = ""
+
+    def headers(self, user_id: uuid.UUID, role: str = "customer") -> dict[str, str]:
+        now = int(time.time())
+        claims = {
+            "sub": str(user_id),
+            "role": role,
+            "jti": uuid.uuid4().hex,
+            "iss": ISSUER,
+            "aud": AUDIENCE,
+            "iat": now,
+            "nbf": now,
+            "exp": now + 900,
+        }
+        token = jwt.encode(claims, self._pem, algorithm="RS256", headers={"kid": self.kid})
+        return {"Authorization": f"Bearer {token}"}
+
+    def app(self) -> Starlette:
+        async def jwks(_: Request) -> JSONResponse:
+            return JSONResponse(self.jwks)
+
+        return Starlette(routes=[Route("/.well-known/jwks.json", jwks)])
+
+
+class Fleet:
+    """Stand-ins of the services billing calls: auth's user lookup, the notification service's
+    send, and the order service's payment-status receiver (a server of its own, so a test can
+    stop it). Receivers act once per Idempotency-Key, as the real ones must."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.no_phone: set[str] = set()
+        self.order_calls: Counter[str] = Counter()
+        self.order_messages: dict[str, dict[str, Any]] = {}
+        self.notifications: dict[str, dict[str, Any]] = {}
+        self.services = LiveServer(
+            Starlette(
+                routes=[
+                    Route("/internal/users/{user_id}", self._user),
+                    Route("/internal/notifications/send", self._notify, methods=["POST"]),
+                ]
+            )
+        )
+        self.order = LiveServer(
+            Starlette(
+                routes=[
+                    Route(
+                        "/internal/orders/{order_id}/payment-status",
+                        self._order_status,
+                        methods=["POST"],
+                    )
+                ]
+            )
+        )
+
+    def reset(self) -> None:
+        with self._lock:
+            self.no_phone.clear()
+            self.order_calls.clear()
+            self.order_messages.clear()
+            self.notifications.clear()
+
+    async def _user(self, request: Request) -> JSONResponse:
+        user_id = request.path_params["user_id"]
+        return JSONResponse(
+            {
+                "id": user_id,
+                "email": f"user-{user_id[:8]}@example.co.id",
+                "full_name": "Budi Santoso",
+                "phone": None if user_id in self.no_phone else "+6281234567890",
+                "locale": "id",
+                "role": "customer",
+                "status": "active",
+                "email_verified": True,
+                "telegram_chat_id": None,
+            }
+        )
+
+    async def _notify(self, request: Request) -> JSONResponse:
+        key = request.headers["idempotency-key"]
+        body = await request.json()
+        with self._lock:
+            duplicate = key in self.notifications
+            self.notifications.setdefault(key, body)
+        return JSONResponse({"duplicate": duplicate}, status_code=200 if duplicate else 202)
+
+    async def _order_status(self, request: Request) -> JSONResponse:
+        key = request.headers["idempotency-key"]
+        body = await request.json()
+        body["_order_id"] = request.path_params["order_id"]
+        with self._lock:
+            self.order_calls[key] += 1
+            self.order_messages.setdefault(key, body)
+        return JSONResponse({"ok": True})
+
+    def events(self, event: str) -> list[dict[str, Any]]:
+        return [n for n in self.notifications.values() if n["event"] == event]
+
+    def statuses(self, order_id: uuid.UUID | str | None = None) -> list[str]:
+        return [
+            m["status"]
+            for m in self.order_messages.values()
+            if order_id is None or m["_order_id"] == str(order_id)
+        ]
+
+
+def assert_problem(response: httpx.Response, status: int, code: str) -> dict[str, Any]:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    body = response.json()
+    assert body["code"] == code, body
+    return body

@@ -1,0 +1,38 @@
+"""Settings of the order service; every name is documented in services/order/README.md."""
+
+from __future__ import annotations
+
+from pydantic import Field, model_validator
+
+from webrana_common.settings import ServiceSettings
+
+
+class OrderSettings(ServiceSettings):
+    service_name: str = "order"
+    port: int = 3003
+
+    # How long billing keeps an order's invoice open (sent as `expires_in`).
+    order_invoice_ttl_seconds: int = Field(default=86_400, ge=300, le=30 * 86_400)
+
+    # Provisioning: the whole job (create + boot) must finish within the deadline, counted from
+    # the moment an attempt starts and kept across worker restarts.
+    provision_deadline_seconds: float = Field(default=900.0, gt=0)
+    # Polling the provider for a booting server: first wait, growth factor, longest wait.
+    provision_poll_initial_seconds: float = Field(default=2.0, gt=0)
+    provision_poll_max_seconds: float = Field(default=30.0, gt=0)
+    # Waits between retries of a transient provider error (5xx, timeout, 409 in progress).
+    provision_retry_initial_seconds: float = Field(default=1.0, gt=0)
+    provision_retry_max_seconds: float = Field(default=30.0, gt=0)
+    # One provision call may wait for the provider service's own retries at the cloud.
+    provision_call_timeout_seconds: float = Field(default=75.0, gt=0)
+    # A job holds an order this long (renewed at every step); after that a crashed job's order
+    # is picked up again by `orders.resume_provisioning`.
+    provision_lease_seconds: float = Field(default=120.0, gt=0)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> OrderSettings:
+        if self.provision_poll_initial_seconds > self.provision_poll_max_seconds:
+            raise ValueError("PROVISION_POLL_INITIAL_SECONDS exceeds PROVISION_POLL_MAX_SECONDS")
+        if self.provision_retry_initial_seconds > self.provision_retry_max_seconds:
+            raise ValueError("PROVISION_RETRY_INITIAL_SECONDS exceeds PROVISION_RETRY_MAX_SECONDS")
+        return self

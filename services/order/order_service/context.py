@@ -1,0 +1,43 @@
+"""What the rules need from the process they run in (API or worker): settings, the internal
+HTTP client, the database (for compensating units of work) and the arq pool."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+import httpx
+from fastapi import Depends
+from starlette.requests import HTTPConnection
+
+from order_service.clients import BillingClient, CatalogClient, ProviderClient
+from order_service.config import OrderSettings
+from webrana_common.db.session import Database
+
+
+@dataclass
+class OrderContext:
+    settings: OrderSettings
+    http: httpx.AsyncClient
+    db: Database
+    arq: Any | None  # arq.ArqRedis; None when Redis is not configured
+
+    @property
+    def catalog(self) -> CatalogClient:
+        return CatalogClient(self.http, self.settings.catalog_url.rstrip("/"))
+
+    @property
+    def billing(self) -> BillingClient:
+        return BillingClient(self.http, self.settings.billing_url.rstrip("/"))
+
+    @property
+    def provider(self) -> ProviderClient:
+        return ProviderClient(self.http, self.settings.provider_url.rstrip("/"))
+
+
+def _context(conn: HTTPConnection) -> OrderContext:
+    state = conn.app.state
+    return OrderContext(state.settings, state.http, state.db, getattr(state, "arq", None))
+
+
+ContextDep = Annotated[OrderContext, Depends(_context)]

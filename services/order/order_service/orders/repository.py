@@ -1,0 +1,64 @@
+"""All SQL of orders and their events."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+
+from sqlalchemy import Select, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from order_service.orders.models import Order, OrderEvent
+from webrana_common.pagination import paginate_newest_first
+
+
+async def get(session: AsyncSession, order_id: uuid.UUID, *, lock: bool = False) -> Order | None:
+    return await session.get(Order, order_id, with_for_update=lock, populate_existing=lock)
+
+
+async def by_idempotency_key(session: AsyncSession, user_id: uuid.UUID, key: str) -> Order | None:
+    stmt = select(Order).where(Order.user_id == user_id, Order.idempotency_key == key)
+    return (await session.scalars(stmt)).one_or_none()
+
+
+async def events(session: AsyncSession, order_id: uuid.UUID) -> list[OrderEvent]:
+    stmt = (
+        select(OrderEvent)
+        .where(OrderEvent.order_id == order_id)
+        .order_by(OrderEvent.created_at, OrderEvent.id)
+    )
+    return list((await session.scalars(stmt)).all())
+
+
+def _filtered(
+    *,
+    user_id: uuid.UUID | None = None,
+    status: str | None = None,
+    query: str | None = None,
+    provider: str | None = None,
+) -> Select[tuple[Order]]:
+    stmt = select(Order)
+    if user_id is not None:
+        stmt = stmt.where(Order.user_id == user_id)
+    if status is not None:
+        stmt = stmt.where(Order.status == status)
+    if provider is not None:
+        stmt = stmt.where(Order.provider == provider)
+    if query:
+        like = f"%{query.replace('%', '').replace('_', '')}%"
+        stmt = stmt.where(
+            or_(
+                Order.number.ilike(like),
+                Order.hostname.ilike(like),
+                Order.provider_instance_id == query,
+                Order.ipv4 == query,
+            )
+        )
+    return stmt
+
+
+async def search(
+    session: AsyncSession, *, cursor: str | None, limit: int, **filters: object
+) -> Sequence[Order]:
+    stmt = paginate_newest_first(_filtered(**filters), Order.created_at, Order.id, cursor, limit)  # type: ignore[arg-type]
+    return (await session.scalars(stmt)).all()

@@ -1,0 +1,210 @@
+"""Placing, reading and cancelling orders. Prices come from the catalog, promos from billing."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import uuid
+from collections.abc import Sequence
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from order_service import billing_messages, notifications
+from order_service.context import OrderContext
+from order_service.errors import (
+    IdempotencyKeyReused,
+    OrderNotCancellable,
+    OrderNotFound,
+)
+from order_service.numbers import order_number
+from order_service.orders import repository, transitions
+from order_service.orders.models import Order, OrderEvent, OrderStatus, PaymentMethod
+from order_service.orders.schemas import CreateOrder
+from order_service.provisioning import queue
+from webrana_common.db.base import utcnow
+from webrana_common.errors import AppError
+
+log = logging.getLogger("order.orders")
+# Keys of one user's orders live in their own namespace: uuid5(namespace, "<user>:<key>").
+ORDER_ID_NAMESPACE = uuid.UUID("1b6f2a63-6c1e-4df4-9f5b-3f0e8c2d7a10")
+
+
+def fingerprint(body: CreateOrder) -> str:
+    canonical = json.dumps(body.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def order_id_for(user_id: uuid.UUID, idempotency_key: str | None) -> uuid.UUID:
+    """With a key, the same order id on every retry, so billing's own idempotency (keyed on the
+    order id) holds even when our commit was lost after billing acted."""
+    if idempotency_key is None:
+        return uuid.uuid4()
+    return uuid.uuid5(ORDER_ID_NAMESPACE, f"{user_id}:{idempotency_key}")
+
+
+async def _replay(session: AsyncSession, user_id: uuid.UUID, key: str, print_: str) -> Order | None:
+    # Concurrent duplicates queue here until the first commits, then find its order.
+    await session.execute(
+        select(func.pg_advisory_xact_lock(func.hashtextextended(f"order:{user_id}:{key}", 0)))
+    )
+    existing = await repository.by_idempotency_key(session, user_id, key)
+    if existing is not None and existing.request_fingerprint != print_:
+        raise IdempotencyKeyReused("This Idempotency-Key was used for a different order")
+    return existing
+
+
+async def create(
+    session: AsyncSession,
+    ctx: OrderContext,
+    body: CreateOrder,
+    *,
+    user_id: uuid.UUID,
+    idempotency_key: str | None,
+) -> tuple[Order, bool]:
+    """(order, created); a retry with the same Idempotency-Key returns the first order."""
+    print_ = fingerprint(body)
+    if idempotency_key is not None:
+        existing = await _replay(session, user_id, idempotency_key, print_)
+        if existing is not None:
+            return existing, False
+
+    quote = await ctx.catalog.quote(body.plan_id, body.billing_cycle, body.region, body.image)
+    order_id = order_id_for(user_id, idempotency_key)
+    now = utcnow()
+    order = Order(
+        id=order_id,
+        number=order_number(now),
+        user_id=user_id,
+        status=OrderStatus.PENDING_PAYMENT,
+        plan_id=body.plan_id,
+        plan_slug=quote["plan_slug"],
+        plan_name=quote["plan_name"],
+        provider=quote["provider"],
+        provider_size=quote["provider_size"],
+        region=body.region,
+        provider_region=quote["provider_region"],
+        image=body.image,
+        provider_image=quote["provider_image"],
+        hostname=body.hostname.lower(),
+        ssh_keys=list(body.ssh_keys),
+        billing_cycle=str(body.billing_cycle),
+        months=int(quote["months"]),
+        catalog_version=int(quote["catalog_version"]),
+        base_amount=int(quote["amount_idr"]),
+        discount=0,
+        amount=int(quote["amount_idr"]),
+        refunded_amount=0,
+        promo_code=body.promo_code,
+        payment_method=str(body.payment),
+        idempotency_key=idempotency_key,
+        request_fingerprint=print_,
+        instance_id=uuid.uuid4(),
+        created_at=now,
+        updated_at=now,
+    )
+    await ctx.catalog.mark_referenced(body.plan_id)
+    try:
+        if body.promo_code:
+            discount = await ctx.billing.redeem_promo(
+                body.promo_code, user_id=user_id, order_id=order_id, amount=order.base_amount
+            )
+            order.discount = min(discount, order.base_amount)
+            order.amount = order.base_amount - order.discount
+        await _place(session, ctx, order, actor=f"user:{user_id}")
+    except AppError:
+        # Nothing of this order will be committed: give back any promo use billing holds for
+        # it (also when the redeem's answer was lost; releasing nothing is fine).
+        await _compensate(ctx, order)
+        raise
+    return order, True
+
+
+async def _place(session: AsyncSession, ctx: OrderContext, order: Order, *, actor: str) -> None:
+    session.add(order)
+    await session.flush()
+    transitions.created(session, order, actor=actor)
+    await notifications.order_created(session, order)
+    if order.payment_method == PaymentMethod.TRIPAY and order.amount > 0:
+        await billing_messages.create_invoice(
+            session, order, expires_in=ctx.settings.order_invoice_ttl_seconds
+        )
+        return
+    method = "wallet"
+    if order.amount > 0:
+        await ctx.billing.debit_wallet(
+            user_id=order.user_id,
+            order_id=order.id,
+            order_number=order.number,
+            amount=order.amount,
+            description=billing_messages.describe(order),
+        )
+    else:
+        method = "promo"  # fully discounted: nothing to collect
+    order.paid_at = utcnow()
+    transitions.move(
+        session, order, OrderStatus.PAID, actor=actor, reason=f"paid from the {method}"
+    )
+    await notifications.payment_confirmed(session, order, method=method)
+    queue.enqueue_after_commit(session, ctx.arq, order.id, attempt=1)
+
+
+async def _compensate(ctx: OrderContext, order: Order) -> None:
+    if not order.promo_code:
+        return
+    async with ctx.db.session() as session:
+        await billing_messages.release_promo(session, order, "order not placed")
+
+
+async def get_for_user(session: AsyncSession, order_id: uuid.UUID, user_id: uuid.UUID) -> Order:
+    order = await repository.get(session, order_id)
+    # Someone else's order is "not found", never "forbidden": ids are not confirmed to strangers.
+    if order is None or order.user_id != user_id:
+        raise OrderNotFound(f"No order {order_id}")
+    return order
+
+
+async def get(session: AsyncSession, order_id: uuid.UUID, *, lock: bool = False) -> Order:
+    order = await repository.get(session, order_id, lock=lock)
+    if order is None:
+        raise OrderNotFound(f"No order {order_id}")
+    return order
+
+
+async def timeline(session: AsyncSession, order: Order) -> list[OrderEvent]:
+    return await repository.events(session, order.id)
+
+
+async def list_for_user(
+    session: AsyncSession,
+    user_id: uuid.UUID,
+    *,
+    status: OrderStatus | None,
+    cursor: str | None,
+    limit: int,
+) -> Sequence[Order]:
+    return await repository.search(
+        session, user_id=user_id, status=status, cursor=cursor, limit=limit
+    )
+
+
+async def cancel(
+    session: AsyncSession, order: Order, *, actor: str, reason: str, admin: bool = False
+) -> Order:
+    """Cancel an unpaid order (an admin may also give up a failed one): the invoice is
+    cancelled and the promo use released, through the outbox."""
+    allowed = {OrderStatus.PENDING_PAYMENT}
+    if admin:
+        allowed.add(OrderStatus.PROVISIONING_FAILED)
+    if order.status not in allowed:
+        raise OrderNotCancellable(
+            f"Order {order.number} is {order.status}; only an unpaid order can be cancelled"
+        )
+    was_unpaid = order.status == OrderStatus.PENDING_PAYMENT
+    transitions.move(session, order, OrderStatus.CANCELLED, actor=actor, reason=reason)
+    if was_unpaid:
+        if order.payment_method == PaymentMethod.TRIPAY:
+            await billing_messages.cancel_invoice(session, order, reason)
+        await billing_messages.release_promo(session, order, reason)
+    return order

@@ -1,0 +1,294 @@
+"""Provisioning an order's server: ask the provider service for it (the order id is the
+idempotency key, so a resumed or duplicated job gets the same server back), poll it until it is
+active, then activate the order. Every step is stored, so a worker killed anywhere resumes from
+the stored state; the deadline is stored too and survives restarts."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from order_service import notifications
+from order_service.clients import ProviderPermanent, ProviderTransient
+from order_service.context import OrderContext
+from order_service.errors import OrderNotRetryable
+from order_service.orders import repository as orders
+from order_service.orders import transitions
+from order_service.orders.models import Order, OrderStatus
+from order_service.provisioning import queue
+from order_service.provisioning import repository as tasks
+from order_service.provisioning.models import ProvisioningTask, TaskState
+from webrana_common import outbox
+from webrana_common.db.base import utcnow
+
+log = logging.getLogger("order.provisioning")
+ACTOR = "worker"
+INSTANCE_TARGET = "instance:/internal/instances"
+
+
+def attempt_key(order_id: uuid.UUID, attempt: int) -> str:
+    return str(order_id) if attempt == 1 else f"{order_id}-r{attempt}"
+
+
+def new_task(ctx: OrderContext, order: Order, attempt: int) -> ProvisioningTask:
+    return ProvisioningTask(
+        order_id=order.id,
+        attempt=attempt,
+        idempotency_key=attempt_key(order.id, attempt),
+        state=TaskState.REQUESTING,
+        deadline_at=utcnow() + timedelta(seconds=ctx.settings.provision_deadline_seconds),
+        calls=0,
+    )
+
+
+async def _claim(ctx: OrderContext, order_id: uuid.UUID) -> str | None:
+    """Take the order for this job (PAID → PROVISIONING on the first run); the reason to skip
+    it otherwise."""
+    async with ctx.db.session() as session:
+        order = await orders.get(session, order_id, lock=True)
+        if order is None:
+            return "unknown order"
+        task = await tasks.get(session, order_id, lock=True)
+        if order.status == OrderStatus.PAID:
+            transitions.move(
+                session, order, OrderStatus.PROVISIONING, actor=ACTOR, reason="provisioning started"
+            )
+            if task is None:
+                task = new_task(ctx, order, attempt=1)
+                session.add(task)
+        elif order.status != OrderStatus.PROVISIONING or task is None:
+            return f"order is {order.status}"
+        if task.state not in (TaskState.REQUESTING, TaskState.POLLING):
+            return f"task is {task.state}"
+        now = utcnow()
+        if task.lease_until is not None and task.lease_until > now:
+            return "another job holds it"
+        task.lease_until = now + timedelta(seconds=ctx.settings.provision_lease_seconds)
+    return None
+
+
+async def provision_order(ctx: OrderContext, order_id: uuid.UUID) -> str:
+    """Job `orders.provision`: the order's final status, or why nothing was done."""
+    skipped = await _claim(ctx, order_id)
+    if skipped is not None:
+        log.info("provisioning skipped", extra={"order_id": str(order_id), "why": skipped})
+        return f"skipped: {skipped}"
+    retry_wait = ctx.settings.provision_retry_initial_seconds
+    poll_wait = ctx.settings.provision_poll_initial_seconds
+    while True:
+        task, order = await _load(ctx, order_id)
+        remaining = (task.deadline_at - utcnow()).total_seconds()
+        if remaining <= 0:
+            return await _fail(ctx, order_id, "The server did not become active in time")
+        try:
+            if task.state == TaskState.REQUESTING:
+                await _request(ctx, order, task)
+                continue
+            instance = await ctx.provider.instance(order.provider, task.provider_instance_id or "")
+        except ProviderTransient as exc:
+            await _note(ctx, order_id, str(exc))
+            await asyncio.sleep(min(retry_wait, remaining))
+            retry_wait = min(retry_wait * 2, ctx.settings.provision_retry_max_seconds)
+            continue
+        except ProviderPermanent as exc:
+            return await _fail(ctx, order_id, exc.reason)
+        retry_wait = ctx.settings.provision_retry_initial_seconds
+        status = instance.get("status")
+        if status == "ACTIVE" and instance.get("ipv4"):
+            return await _activate(ctx, order_id, instance)
+        if status in ("ERROR", "TERMINATED"):
+            reason = f"The server could not be built ({instance.get('provider_status')})"
+            return await _fail(ctx, order_id, reason)
+        await _note(ctx, order_id, None)
+        await asyncio.sleep(min(poll_wait, remaining))
+        poll_wait = min(poll_wait * 1.5, ctx.settings.provision_poll_max_seconds)
+
+
+async def _load(ctx: OrderContext, order_id: uuid.UUID) -> tuple[ProvisioningTask, Order]:
+    async with ctx.db.session() as session:
+        task = await tasks.get(session, order_id)
+        order = await orders.get(session, order_id)
+        assert task is not None and order is not None
+        return task, order
+
+
+def _provision_body(order: Order, task: ProvisioningTask) -> dict[str, Any]:
+    return {
+        "idempotency_key": task.idempotency_key,
+        "provider": order.provider,
+        "region": order.provider_region,
+        "size": order.provider_size,
+        "image": order.provider_image,
+        "hostname": order.hostname,
+        "ssh_keys": order.ssh_keys,
+        "tags": ["webrana", f"ord-{order.number}"],
+    }
+
+
+async def _request(ctx: OrderContext, order: Order, task: ProvisioningTask) -> None:
+    timeout = ctx.settings.provision_call_timeout_seconds
+    answer = await ctx.provider.provision(_provision_body(order, task), wait_seconds=timeout)
+    # Stored at once: from here on a restart polls this server instead of asking again (and if
+    # this commit is lost, asking again with the same key returns the same server).
+    async with ctx.db.session() as session:
+        stored = await tasks.get(session, order.id, lock=True)
+        assert stored is not None
+        stored.provider_instance_id = str(answer["provider_instance_id"])
+        stored.state = TaskState.POLLING
+        stored.calls += 1
+        stored.last_error = None
+        _renew(ctx, stored)
+        transitions.record(
+            session,
+            order,
+            "server_requested",
+            actor=ACTOR,
+            data={
+                "attempt": stored.attempt,
+                "provider_instance_id": stored.provider_instance_id,
+                "replayed": bool(answer.get("replayed")),
+            },
+        )
+
+
+def _renew(ctx: OrderContext, task: ProvisioningTask) -> None:
+    task.lease_until = utcnow() + timedelta(seconds=ctx.settings.provision_lease_seconds)
+
+
+async def _note(ctx: OrderContext, order_id: uuid.UUID, error: str | None) -> None:
+    async with ctx.db.session() as session:
+        task = await tasks.get(session, order_id, lock=True)
+        assert task is not None
+        task.calls += 1
+        if error is not None:
+            task.last_error = error[:1000]
+            log.warning(
+                "provider call failed, retrying", extra={"order_id": str(order_id), "error": error}
+            )
+        _renew(ctx, task)
+
+
+async def _activate(ctx: OrderContext, order_id: uuid.UUID, instance: dict[str, Any]) -> str:
+    async with ctx.db.session() as session:
+        order = await orders.get(session, order_id, lock=True)
+        task = await tasks.get(session, order_id, lock=True)
+        assert order is not None and task is not None
+        order.provider_instance_id = task.provider_instance_id
+        order.ipv4 = instance.get("ipv4")
+        order.ipv6 = instance.get("ipv6")
+        order.activated_at = utcnow()
+        order.failure_reason = None
+        transitions.move(
+            session,
+            order,
+            OrderStatus.ACTIVE,
+            actor=ACTOR,
+            reason="server active",
+            data={"provider_instance_id": task.provider_instance_id, "ipv4": order.ipv4},
+        )
+        task.state = TaskState.DONE
+        task.lease_until = None
+        await _register_instance(session, order)
+        await notifications.vps_active(session, order)
+        return str(order.status)
+
+
+async def _register_instance(session: AsyncSession, order: Order) -> None:
+    """Held in the outbox until the instance service acknowledges it (it may not run yet)."""
+    activated = order.activated_at or utcnow()
+    payload = {
+        "id": str(order.instance_id),
+        "order_id": str(order.id),
+        "order_number": order.number,
+        "user_id": str(order.user_id),
+        "provider": order.provider,
+        "provider_instance_id": order.provider_instance_id,
+        "hostname": order.hostname,
+        "plan_id": str(order.plan_id),
+        "plan_slug": order.plan_slug,
+        "plan_name": order.plan_name,
+        "region": order.region,
+        "provider_region": order.provider_region,
+        "image": order.image,
+        "provider_image": order.provider_image,
+        "ipv4": order.ipv4,
+        "ipv6": order.ipv6,
+        "billing_cycle": order.billing_cycle,
+        "months": order.months,
+        "amount": order.amount,
+        "activated_at": activated.isoformat(),
+    }
+    await outbox.add(session, INSTANCE_TARGET, payload, f"order:instance:{order.id}")
+
+
+async def _fail(ctx: OrderContext, order_id: uuid.UUID, reason: str) -> str:
+    async with ctx.db.session() as session:
+        order = await orders.get(session, order_id, lock=True)
+        stored = await tasks.get(session, order_id, lock=True)
+        assert order is not None and stored is not None
+        order.failure_reason = reason[:500]
+        if stored.provider_instance_id:
+            order.provider_instance_id = stored.provider_instance_id
+        transitions.move(
+            session,
+            order,
+            OrderStatus.PROVISIONING_FAILED,
+            actor=ACTOR,
+            reason=reason[:500],
+            data={"attempt": stored.attempt, "last_error": stored.last_error},
+        )
+        stored.state = TaskState.FAILED
+        stored.lease_until = None
+        await notifications.provisioning_failed(session, order, stored.attempt)
+    log.warning("provisioning failed", extra={"order_id": str(order_id), "reason": reason})
+    return OrderStatus.PROVISIONING_FAILED.value
+
+
+async def retry(
+    session: AsyncSession, ctx: OrderContext, order: Order, *, actor: str, reason: str
+) -> None:
+    """Admin retry of a failed order: a new attempt under a new idempotency key."""
+    if order.status != OrderStatus.PROVISIONING_FAILED:
+        raise OrderNotRetryable(f"Order {order.number} is {order.status}")
+    task = await tasks.get(session, order.id, lock=True)
+    attempt = (task.attempt if task else 0) + 1
+    transitions.move(
+        session,
+        order,
+        OrderStatus.PROVISIONING,
+        actor=actor,
+        reason=reason,
+        data={"attempt": attempt},
+    )
+    fresh = new_task(ctx, order, attempt)
+    if task is None:
+        session.add(fresh)
+    else:
+        for field in ("attempt", "idempotency_key", "state", "deadline_at", "calls"):
+            setattr(task, field, getattr(fresh, field))
+        task.provider_instance_id = None
+        task.lease_until = None
+        task.last_error = None
+    order.failure_reason = None
+    queue.enqueue_after_commit(session, ctx.arq, order.id, attempt)
+
+
+async def resume_stalled(ctx: OrderContext) -> int:
+    """Cron `orders.resume_provisioning`: enqueue every order a dead worker left behind."""
+    async with ctx.db.session() as session:
+        found = await tasks.stalled(session, utcnow())
+    if ctx.arq is None:
+        return 0
+    stamp = int(utcnow().timestamp())
+    for order_id, attempt in found:
+        await ctx.arq.enqueue_job(
+            queue.PROVISION_JOB,
+            str(order_id),
+            _job_id=f"{queue.job_id(order_id, attempt)}:resume:{stamp}",
+        )
+    return len(found)

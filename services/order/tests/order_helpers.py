@@ -1,0 +1,223 @@
+"""Helpers shared by the order tests (imported by module name; see conftest.py)."""
+
+from __future__ import annotations
+
+import base64
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from jose import jwt
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+ORDER_KEY = "order-test-key"  # what the order service presents to catalog, provider, billing
+BILLING_KEY = "billing-test-key"  # what billing presents to the order service
+DO_TOKEN = "dop_v1_sandbox-token"
+ISSUER = "https://auth.webrana.cloud"
+AUDIENCE = "webrana-api"
+SSH_KEY = (
+    "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGk2ZcVn0kHq0m8fQ3pGk7J1r6y2Y1o3x8Lk0n5m4p2Q budi@laptop"
+)
+
+
+def _b64(number: int) -> str:
+    raw = number.to_bytes((number.bit_length() + 7) // 8, "big")
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+class TokenIssuer:
+    """Signs access tokens as auth does (RS256, `kid`) and serves the JWKS over HTTP."""
+
+    def __init__(self) -> None:
+        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        self._pem = key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        ).decode()
+        numbers = key.public_key().public_numbers()
+        self.kid = "order-test-kid"
+        self.jwks = {
+            "keys": [
+                {
+                    "kty": "RSA",
+                    "use": "sig",
+                    "alg": "RS256",
+                    "kid": self.kid,
+                    "n": _b64(numbers.n),
+                    "e": _b64(numbers.e),
+                }
+            ]
+        }
+        self.jwks_url = ""
+
+    def headers(self, user_id: uuid.UUID, role: str = "customer") -> dict[str, str]:
+        now = int(time.time())
+        claims = {
+            "sub": str(user_id),
+            "role": role,
+            "jti": uuid.uuid4().hex,
+            "iss": ISSUER,
+            "aud": AUDIENCE,
+            "iat": now,
+            "nbf": now,
+            "exp": now + 900,
+        }
+        token = jwt.encode(claims, self._pem, algorithm="RS256", headers={"kid": self.kid})
+        return {"Authorization": f"Bearer {token}"}
+
+    def app(self) -> Starlette:
+        async def jwks(_: Request) -> JSONResponse:
+            return JSONResponse(self.jwks)
+
+        return Starlette(routes=[Route("/.well-known/jwks.json", jwks)])
+
+
+def problem(status: int, code: str, detail: str) -> JSONResponse:
+    body = {"type": "about:blank", "title": code, "status": status, "detail": detail, "code": code}
+    return JSONResponse(body, status_code=status, media_type="application/problem+json")
+
+
+@dataclass
+class Call:
+    path: str
+    key: str | None
+    api_key: str | None
+    body: dict[str, Any]
+
+
+@dataclass
+class Fleet:
+    """Contract-shaped stand-ins for billing, notification and instance (their routes as the
+    order service's README states them), recording every call. Billing had no routes yet."""
+
+    promos: dict[str, int] = field(default_factory=dict)  # code -> percent off
+    balances: dict[str, int] = field(default_factory=dict)  # user id -> rupiah
+    instance_up: bool = False
+    calls: list[Call] = field(default_factory=list)
+    _debits: dict[str, dict[str, Any]] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def reset(self) -> None:
+        with self._lock:
+            self.promos = {"HEMAT10": 10}
+            self.balances.clear()
+            self.instance_up = False
+            self.calls.clear()
+            self._debits.clear()
+
+    def to(self, path: str) -> list[dict[str, Any]]:
+        return [c.body for c in self.calls if c.path == path]
+
+    def events(self, event: str) -> list[dict[str, Any]]:
+        return [b for b in self.to("/internal/notifications/send") if b["event"] == event]
+
+    def app(self) -> Starlette:
+        async def record(request: Request) -> dict[str, Any]:
+            body = await request.json()
+            self.calls.append(
+                Call(
+                    request.url.path,
+                    request.headers.get("idempotency-key"),
+                    request.headers.get("x-api-key"),
+                    body,
+                )
+            )
+            return body
+
+        async def accepted(request: Request) -> Response:
+            await record(request)
+            return JSONResponse({"accepted": True}, status_code=202)
+
+        async def redeem(request: Request) -> Response:
+            body = await record(request)
+            percent = self.promos.get(body["code"])
+            if percent is None:
+                return problem(422, "promo_unknown", "No such promo code")
+            discount = body["amount"] * percent // 100
+            return JSONResponse(
+                {"code": body["code"], "discount": discount, "final": body["amount"] - discount}
+            )
+
+        async def debit(request: Request) -> Response:
+            body = await record(request)
+            key = request.headers["idempotency-key"]
+            with self._lock:
+                if key in self._debits:
+                    return JSONResponse(self._debits[key])
+                balance = self.balances.get(body["user_id"], 0)
+                if balance < body["amount"]:
+                    return problem(409, "insufficient_balance", "Saldo tidak cukup")
+                self.balances[body["user_id"]] = balance - body["amount"]
+                answer = {"balance": balance - body["amount"], "amount": body["amount"]}
+                self._debits[key] = answer
+            return JSONResponse(answer)
+
+        async def instance(request: Request) -> Response:
+            await record(request)
+            if not self.instance_up:
+                return problem(503, "service_unavailable", "instance service not deployed")
+            return JSONResponse({"accepted": True}, status_code=201)
+
+        return Starlette(
+            routes=[
+                Route("/internal/notifications/send", accepted, methods=["POST"]),
+                Route("/internal/invoices", accepted, methods=["POST"]),
+                Route("/internal/orders/{id}/invoice/cancel", accepted, methods=["POST"]),
+                Route("/internal/promos/redeem", redeem, methods=["POST"]),
+                Route("/internal/promos/release", accepted, methods=["POST"]),
+                Route("/internal/wallet/debit", debit, methods=["POST"]),
+                Route("/internal/wallet/refund", accepted, methods=["POST"]),
+                Route("/internal/instances", instance, methods=["POST"]),
+            ]
+        )
+
+
+@dataclass
+class Cloud:
+    """The DigitalOcean stand-in's `/_sandbox` control API."""
+
+    url: str
+    control: httpx.Client
+
+    def call(self, method: str, path: str, **kwargs: Any) -> Any:
+        response = self.control.request(method, f"{self.url}/_sandbox{path}", **kwargs)
+        response.raise_for_status()
+        return response.json() if response.content else None
+
+    def configure(self, **settings: Any) -> None:
+        self.call("PATCH", "/settings", json=settings)
+
+    def fault(self, **fault: Any) -> None:
+        self.call("POST", "/faults", json=fault)
+
+    def servers(self) -> list[dict[str, Any]]:
+        return self.call("GET", "/servers")["servers"]
+
+
+def assert_problem(response: httpx.Response, status: int, code: str) -> dict[str, Any]:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    body = response.json()
+    assert body["code"] == code, body
+    return body
+
+
+def order_body(plan_id: uuid.UUID | str, **overrides: Any) -> dict[str, Any]:
+    return {
+        "plan_id": str(plan_id),
+        "region": "sg-sin",
+        "image": "ubuntu-24.04",
+        "hostname": "web-1",
+        "billing_cycle": "monthly",
+        "payment": "tripay",
+        **overrides,
+    }

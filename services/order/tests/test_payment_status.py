@@ -1,0 +1,85 @@
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import httpx
+from order_helpers import BILLING_KEY, Fleet, assert_problem, order_body
+
+Customer = tuple[uuid.UUID, dict[str, str]]
+BILLING = {"X-API-Key": BILLING_KEY}
+
+
+def news(order: dict[str, Any], status: str = "PAID") -> dict[str, Any]:
+    return {
+        "invoice_id": "0b6f8d3e-0a51-4b0f-8f3c-6d1e2a3b4c5d",
+        "invoice_number": "INV-20261123-XY34Z",
+        "order_id": order["id"],
+        "order_number": order["number"],
+        "status": status,
+        "paid_at": "2026-11-23T03:00:00+00:00" if status == "PAID" else None,
+        "amount": order["amount"],
+        "method": "QRIS",
+        "occurred_at": "2026-11-23T03:00:00+00:00",
+    }
+
+
+async def place(client: httpx.AsyncClient, customer: Customer, plan_id: str, **kw: Any) -> dict:
+    response = await client.post(
+        "/api/v1/orders", json=order_body(plan_id, **kw), headers=customer[1]
+    )
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+async def test_paid_is_applied_once(
+    client: httpx.AsyncClient, customer: Customer, plans: dict[str, str], fleet: Fleet, settled
+) -> None:
+    order = await place(client, customer, plans["do-1c-1gb"])
+    path = f"/internal/orders/{order['id']}/payment-status"
+    key = {"Idempotency-Key": "billing:payment-status:x:PAID"}
+    first = await client.post(path, json=news(order), headers={**BILLING, **key})
+    again = await client.post(path, json=news(order), headers={**BILLING, **key})
+    assert first.json() == {"order_id": order["id"], "status": "PAID", "applied": True}
+    assert again.json() == {"order_id": order["id"], "status": "PAID", "applied": False}
+    detail = (await client.get(f"/api/v1/orders/{order['id']}", headers=customer[1])).json()
+    assert [e["to_status"] for e in detail["timeline"]] == ["PENDING_PAYMENT", "PAID"]
+    assert detail["timeline"][1]["actor"] == "billing"
+    assert detail["invoice_number"] == "INV-20261123-XY34Z"
+    await settled()
+    confirmed = fleet.events("PAYMENT_CONFIRMED")
+    assert len(confirmed) == 1
+    # Billing's own key: the notification service delivers one message whoever sends first.
+    assert (
+        confirmed[0]["idempotency_key"] == "billing:payment-confirmed:" + news(order)["invoice_id"]
+    )
+
+
+async def test_expired_invoice_expires_the_order_and_releases_the_promo(
+    client: httpx.AsyncClient, customer: Customer, plans: dict[str, str], fleet: Fleet, settled
+) -> None:
+    order = await place(client, customer, plans["do-1c-1gb"], promo_code="HEMAT10")
+    path = f"/internal/orders/{order['id']}/payment-status"
+    for _ in range(2):
+        await client.post(path, json=news(order, "EXPIRED"), headers=BILLING)
+    detail = (await client.get(f"/api/v1/orders/{order['id']}", headers=customer[1])).json()
+    assert detail["status"] == "EXPIRED"
+    late = await client.post(path, json=news(order, "PAID"), headers=BILLING)
+    assert late.json()["applied"] is False and late.json()["status"] == "EXPIRED"
+    await settled()
+    assert fleet.to("/internal/promos/release") == [
+        {"order_id": order["id"], "reason": "invoice INV-20261123-XY34Z expired"}
+    ]
+
+
+async def test_payment_status_needs_the_internal_key(
+    client: httpx.AsyncClient, customer: Customer, plans: dict[str, str]
+) -> None:
+    order = await place(client, customer, plans["do-1c-1gb"])
+    path = f"/internal/orders/{order['id']}/payment-status"
+    response = await client.post(path, json=news(order), headers=customer[1])
+    assert_problem(response, 401, "api_key_invalid")
+    response = await client.post(
+        f"/internal/orders/{uuid.uuid4()}/payment-status", json=news(order), headers=BILLING
+    )
+    assert_problem(response, 404, "order_not_found")
