@@ -263,7 +263,11 @@ async def _push_latency(
                 },
             }
             started = time.perf_counter()
-            response = await http.post("/internal/notifications/send", json=body)
+            try:
+                response = await http.post("/internal/notifications/send", json=body)
+            except (httpx.RemoteProtocolError, httpx.ReadError):
+                # A kept-alive connection the server had just closed: send again, same key.
+                response = await http.post("/internal/notifications/send", json=body)
             if response.status_code != 202:
                 raise RuntimeError(f"send answered {response.status_code}: {response.text}")
             try:

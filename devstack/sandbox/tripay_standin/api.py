@@ -82,7 +82,9 @@ def tripay_router() -> APIRouter:
     @router.api_route("/{path:path}", methods=["GET", "POST"], include_in_schema=False)
     async def dispatch(path: str, request: Request) -> Response:
         if _sandbox(request).settings.outage:
-            return HTMLResponse("<html><body>503 Service Temporarily Unavailable</body></html>", 503)
+            return HTMLResponse(
+                "<html><body>503 Service Temporarily Unavailable</body></html>", 503
+            )
         if not _authorized(request):
             return fail("Invalid API Key", 401)
         handler = ROUTES.get((request.method, path.strip("/")))

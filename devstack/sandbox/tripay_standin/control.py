@@ -85,9 +85,7 @@ def control_router() -> APIRouter:
         deliveries = _sandbox(request).sender.deliveries
         return {
             "callbacks": [
-                d.as_dict()
-                for d in deliveries
-                if reference in (None, d.reference, d.merchant_ref)
+                d.as_dict() for d in deliveries if reference in (None, d.reference, d.merchant_ref)
             ]
         }
 

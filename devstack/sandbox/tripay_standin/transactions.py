@@ -263,9 +263,7 @@ class TransactionStore:
     def expire_overdue(self, now: int | None = None) -> list[Transaction]:
         now = int(time.time()) if now is None else now
         overdue = [
-            t
-            for t in self.by_reference.values()
-            if t.status == "UNPAID" and t.expired_time <= now
+            t for t in self.by_reference.values() if t.status == "UNPAID" and t.expired_time <= now
         ]
         for transaction in overdue:
             transaction.status = "EXPIRED"

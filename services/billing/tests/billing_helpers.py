@@ -24,7 +24,8 @@ from webrana_common.testing.live_server import LiveServer
 API_KEY = "order-test-key"
 ISSUER = "https://auth.webrana.cloud"
 AUDIENCE = "webrana-api"
-ORDER_STATUS_PATH = "/internal/orders/{order_id}/payment-status"
+# The admin that BILLING_ALERT_USER_IDS names in the tests.
+ADMIN_ALERT_ID = uuid.UUID("00000000-0000-4000-8000-00000000a1e7")
 
 
 def _b64(number: int) -> str:

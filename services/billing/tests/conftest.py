@@ -6,7 +6,6 @@ order under uvicorn (outbox deliveries go over real HTTP); tokens verified again
 from __future__ import annotations
 
 import sys
-import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -19,7 +18,7 @@ from fastapi import FastAPI
 sys.path.insert(0, str(Path(__file__).parent))
 
 from billing_builders import BillingEnv
-from billing_helpers import API_KEY, Fleet, TokenIssuer
+from billing_helpers import ADMIN_ALERT_ID, API_KEY, Fleet, TokenIssuer
 
 from billing_service.app import create_app
 from billing_service.config import BillingSettings
@@ -28,8 +27,6 @@ from devstack.sandbox.tripay_standin.settings import TripaySandboxSettings
 from webrana_common.db.session import Database
 from webrana_common.testing.client import running_app
 from webrana_common.testing.live_server import LiveServer
-
-ADMIN_ALERT_ID = uuid.UUID("00000000-0000-4000-8000-00000000a1e7")
 
 
 @pytest.fixture(scope="session")

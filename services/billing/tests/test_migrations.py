@@ -25,9 +25,7 @@ async def test_hand_written_migration_builds_exactly_the_models_and_the_outbox(
         assert await connection.run_sync(_differences) == []
         version = await connection.scalar(text("SELECT version_num FROM alembic_version_billing"))
         triggers = set(
-            await connection.scalars(
-                text("SELECT tgname FROM pg_trigger WHERE NOT tgisinternal")
-            )
+            await connection.scalars(text("SELECT tgname FROM pg_trigger WHERE NOT tgisinternal"))
         )
     assert version == "0001_initial"
     assert {

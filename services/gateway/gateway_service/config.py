@@ -143,7 +143,7 @@ class GatewaySettings(ServiceSettings):
         RateSpec.parse(value)
         return value
 
-    @field_validator("max_body_bytes", mode="before")
+    @field_validator("max_body_bytes", "websocket_max_message_bytes", mode="before")
     @classmethod
     def _size(cls, value: str | int) -> int:
         return parse_size(value)

@@ -125,7 +125,13 @@ class Forwarder:
             response = connection.start(method == "HEAD")
             body_read = False
             try:
-                body_read = await self._send_request(connection, head, receive, request)
+                try:
+                    body_read = await self._send_request(connection, head, receive, request)
+                except UpstreamClosed:
+                    # A service may answer (413, 401) and close before reading the whole body:
+                    # then its answer is relayed.
+                    if not response.has_headers:
+                        raise
                 await response.wait_headers(self.timeout)
             except (BodyTooLarge, ClientDisconnected):
                 connection.abort()
@@ -224,7 +230,7 @@ class Forwarder:
         chunked = request.chunked
         connection.write(head + (_chunk(body) if chunked else body))
         while more:
-            await connection.drain()
+            await connection.drain(self.timeout)
             message = await receive()
             if message["type"] == "http.disconnect":
                 raise ClientDisconnected

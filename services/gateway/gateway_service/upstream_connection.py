@@ -287,12 +287,18 @@ class UpstreamConnection(asyncio.Protocol):
             raise UpstreamClosed("the service closed the connection")
         self.transport.write(data)  # type: ignore[union-attr]
 
-    async def drain(self) -> None:
+    async def drain(self, seconds: float) -> None:
+        """Wait while the service is not reading what was written (`seconds` at most)."""
         if self._write_paused and not self.closed:
-            self._drain_waiter = self.loop.create_future()
+            waiter = self._drain_waiter = self.loop.create_future()
+            timer = self.loop.call_later(seconds, _expire, waiter)
             try:
-                await self._drain_waiter
+                await waiter
+            except TimeoutError:
+                self.abort()
+                raise UpstreamTimeout("the service stopped reading the request body") from None
             finally:
+                timer.cancel()
                 self._drain_waiter = None
         if self.closed:
             raise UpstreamClosed("the service closed the connection")

@@ -233,9 +233,8 @@ class WebSocketProxy:
         from_upstream: asyncio.Future[Any],
         idle_timer: asyncio.Future[Any],
     ) -> None:
-        client_closed = from_client.done() and not from_client.cancelled()
-        client_result = from_client.exception() is None if client_closed else False
-        if client_closed and client_result:
+        """Close whichever side is still open, telling it why the other side ended."""
+        if _returned(from_client):
             code, reason = from_client.result()
             # uvicorn reports a client that dropped its connection as 1005, like a close frame
             # without a code: both mean "went away" to the service.
@@ -243,23 +242,29 @@ class WebSocketProxy:
             with contextlib.suppress(Exception):
                 await upstream.close(code, reason)
             return
-        if idle_timer.done() and not idle_timer.cancelled():
-            code, reason = GOING_AWAY, "idle timeout"
-            with contextlib.suppress(Exception):
-                await upstream.close(code, reason)
-        elif from_upstream.done() and not from_upstream.cancelled() and from_upstream.exception():
-            # Writing to the client failed: it is gone; tell the service.
+        if _failed(from_upstream):  # writing to the client failed: it is gone
             with contextlib.suppress(Exception):
                 await upstream.close(GOING_AWAY, "client went away")
             return
-        else:
-            # The service closed (or vanished, or the send to it failed).
+        if _returned(idle_timer):
+            code, reason = GOING_AWAY, "idle timeout"
+            with contextlib.suppress(Exception):
+                await upstream.close(code, reason)
+        else:  # the service closed, vanished, or could not be written to
             with contextlib.suppress(asyncio.TimeoutError, ConnectionClosed):
                 await asyncio.wait_for(upstream.wait_closed(), 1.0)
             code = sendable_code(upstream.close_code, vanished=BAD_GATEWAY)
             reason = upstream.close_reason or ""
         with contextlib.suppress(Exception):
             await send({"type": "websocket.close", "code": code, "reason": reason})
+
+
+def _returned(task: asyncio.Future[Any]) -> bool:
+    return task.done() and not task.cancelled() and task.exception() is None
+
+
+def _failed(task: asyncio.Future[Any]) -> bool:
+    return task.done() and not task.cancelled() and task.exception() is not None
 
 
 async def _no_receive() -> dict[str, Any]:

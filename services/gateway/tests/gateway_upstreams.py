@@ -54,6 +54,7 @@ class Upstream:
     ws_events: list[tuple[str, Any]] = field(default_factory=list)
     flood_sent: int = 0
     streamed_chunks: int = 0
+    body_started: threading.Event = field(default_factory=threading.Event)
     openapi: dict[str, Any] | None = None
     server: LiveServer | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -77,6 +78,7 @@ class Upstream:
             self.ws_events.clear()
             self.flood_sent = 0
             self.streamed_chunks = 0
+            self.body_started.clear()
             self.ready = True
 
     def paths(self) -> list[str]:
@@ -84,7 +86,14 @@ class Upstream:
 
     def app(self) -> Starlette:
         async def echo(request: Request) -> Response:
-            body = await request.body()
+            if "echo_stream_body" in request.query_params:
+                body = b""
+                async for chunk in request.stream():
+                    if chunk:
+                        self.body_started.set()  # seen before the client finished sending
+                    body += chunk
+            else:
+                body = await request.body()
             received = Received(
                 method=request.method,
                 path=request.scope["path"],

@@ -23,11 +23,13 @@ def test_production_needs_redis() -> None:
 
 def test_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("MAX_BODY_BYTES", "2MiB")
+    monkeypatch.setenv("WEBSOCKET_MAX_MESSAGE_BYTES", "256KiB")
     monkeypatch.setenv("RATE_LIMIT_READ", "100/30s")
     monkeypatch.setenv("ADMIN_ALLOWED_CIDRS", "10.0.0.0/8, 192.168.0.0/16")
     monkeypatch.setenv("CORS_ORIGINS", "https://app.webrana.cloud")
     settings = GatewaySettings()
     assert settings.max_body_bytes == 2 * 1024 * 1024
+    assert settings.websocket_max_message_bytes == 256 * 1024
     assert settings.rate_specs()["read"] == RateSpec(100, 30)
     assert [str(n) for n in settings.admin_networks()] == ["10.0.0.0/8", "192.168.0.0/16"]
     assert settings.cors_origin_list() == ["https://app.webrana.cloud"]

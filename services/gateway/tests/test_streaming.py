@@ -15,6 +15,7 @@ import httpx
 import psutil
 import pytest
 from conftest import RunningGateway
+from gateway_tokens import TokenMint
 from gateway_upstreams import CHUNK, Upstream
 
 from webrana_common.embedded import free_port
@@ -99,3 +100,25 @@ async def test_a_client_that_leaves_mid_download_stops_the_service_stream(
     # 200 MB is 3,200 chunks; with the client gone the service must be stopped, not drained.
     assert upstreams["catalog"].streamed_chunks == sent
     assert sent < 1000
+
+
+async def test_an_upload_is_forwarded_while_it_is_still_being_sent(
+    start_gateway: Callable[..., RunningGateway], upstreams: dict[str, Upstream], mint: TokenMint
+) -> None:
+    gateway = start_gateway(max_body_bytes="64MiB")
+    started = upstreams["instance"].body_started
+
+    async def upload() -> AsyncIterator[bytes]:
+        yield b"a" * 65536
+        # The rest is sent only once the service has the first part: a gateway that held the
+        # body back until it had all of it would wait here forever.
+        assert await asyncio.to_thread(started.wait, 5), "the service never saw the first part"
+        for _ in range(15):
+            yield b"b" * 65536
+
+    async with gateway.client() as client:
+        response = await client.post(
+            "/api/v1/instances/x/iso?echo_stream_body=1", content=upload(), headers=mint.bearer()
+        )
+    assert response.status_code == 200
+    assert response.json()["body_length"] == 16 * 65536

@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator, Callable
 import httpx
 import pytest
 from conftest import RunningGateway
+from gateway_tokens import TokenMint
 
 from gateway_service.upstream_connection import (
     UpstreamClosed,
@@ -209,3 +210,31 @@ async def test_garbage_from_a_service_is_a_502_naming_it(
     assert response.status_code == 502
     assert response.json()["code"] == "upstream_error"
     assert response.json()["service"] == "catalog"
+
+
+async def test_an_early_answer_from_a_service_is_relayed(
+    start_gateway: Callable[..., RunningGateway],
+    scripted: Callable[[Script], ScriptedServer],
+    mint: TokenMint,
+) -> None:
+    """A service may refuse an upload as soon as it sees the head, and close."""
+    answer = (
+        b"HTTP/1.1 413 Payload Too Large\r\ncontent-type: application/json\r\n"
+        b'content-length: 17\r\nconnection: close\r\n\r\n{"code":"early"}\n'
+    )
+    server = await _running(scripted(lambda _: answer))
+    gateway = start_gateway(instance_url=server.url, max_body_bytes="8MiB")
+
+    async def upload():  # type: ignore[no-untyped-def]
+        for _ in range(64):
+            yield b"u" * 65536
+            await asyncio.sleep(0.005)
+
+    async with httpx.AsyncClient(base_url=gateway.url, trust_env=False) as client:
+        response = await client.post(
+            "/api/v1/instances/x/iso",
+            content=upload(),
+            headers=mint.bearer(),
+        )
+    assert response.status_code == 413
+    assert response.json() == {"code": "early"}

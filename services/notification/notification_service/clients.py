@@ -76,10 +76,18 @@ class AuthClient:
         self.cache_seconds = cache_seconds
 
     async def _request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
-        try:
-            response = await self.http.request(method, self.base_url + path, **kwargs)
-        except httpx.HTTPError as exc:
-            raise AuthUnavailable(f"auth: {type(exc).__name__}") from exc
+        # A kept-alive connection auth closed while idle fails the next request at once;
+        # a read or a delete is safe to send again on a fresh one.
+        tries = 2 if method in ("GET", "DELETE") else 1
+        for attempt in range(1, tries + 1):
+            try:
+                response = await self.http.request(method, self.base_url + path, **kwargs)
+                break
+            except (httpx.RemoteProtocolError, httpx.ReadError) as exc:
+                if attempt == tries:
+                    raise AuthUnavailable(f"auth: {type(exc).__name__}") from exc
+            except httpx.HTTPError as exc:
+                raise AuthUnavailable(f"auth: {type(exc).__name__}") from exc
         if response.status_code >= 500:
             raise AuthUnavailable(f"auth answered {response.status_code}")
         return response

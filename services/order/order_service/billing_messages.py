@@ -3,10 +3,13 @@ until acknowledged; billing is idempotent on each `Idempotency-Key`)."""
 
 from __future__ import annotations
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from order_service.clients import BillingClient
 from order_service.orders.models import Order
 from webrana_common import outbox
+from webrana_common.outbox.models import OutboxMessage, OutboxStatus
 
 
 def describe(order: Order) -> str:
@@ -35,14 +38,36 @@ async def create_invoice(session: AsyncSession, order: Order, *, expires_in: int
         "kind": "order",
         "expires_in": expires_in,
     }
-    await outbox.add(session, "billing:/internal/invoices", payload, f"order:invoice:{order.id}")
+    await outbox.add(session, "billing:/internal/invoices", payload, invoice_key(order))
 
 
-async def cancel_invoice(session: AsyncSession, order: Order, reason: str) -> None:
+def invoice_key(order: Order) -> str:
+    return f"order:invoice:{order.id}"
+
+
+async def cancel_invoice(
+    session: AsyncSession, billing: BillingClient, order: Order, reason: str
+) -> None:
+    """Billing cancels by invoice id, which we learn only by asking. If our create message is
+    still in the outbox it is withdrawn instead; locking it waits for a delivery in flight
+    (the relay holds the row while it sends), so the invoice is either never sent or found."""
+    message = await session.scalar(
+        select(OutboxMessage)
+        .where(OutboxMessage.idempotency_key == invoice_key(order))
+        .with_for_update()
+    )
+    if message is not None and message.status == OutboxStatus.PENDING:
+        message.status = OutboxStatus.DEAD
+        message.last_error = "withdrawn: the order was cancelled first"
+        if message.attempts == 0:
+            return  # never sent, so billing holds no invoice
+    invoice = await billing.invoice_of(order.id)
+    if invoice is None:
+        return
     await outbox.add(
         session,
-        f"billing:/internal/orders/{order.id}/invoice/cancel",
-        {"order_id": str(order.id), "reason": reason},
+        f"billing:/internal/invoices/{invoice['id']}/cancel",
+        {"reason": reason[:500]},
         f"order:invoice-cancel:{order.id}",
     )
 
@@ -53,7 +78,7 @@ async def release_promo(session: AsyncSession, order: Order, reason: str) -> Non
     await outbox.add(
         session,
         "billing:/internal/promos/release",
-        {"order_id": str(order.id), "reason": reason},
+        {"order_id": str(order.id), "reason": reason[:200]},
         f"order:promo-release:{order.id}",
     )
 
@@ -61,15 +86,12 @@ async def release_promo(session: AsyncSession, order: Order, reason: str) -> Non
 async def refund_to_wallet(
     session: AsyncSession, order: Order, amount: int, *, reason: str, refund_no: int
 ) -> None:
-    await outbox.add(
-        session,
-        "billing:/internal/wallet/refund",
-        {
-            "user_id": str(order.user_id),
-            "order_id": str(order.id),
-            "order_number": order.number,
-            "amount": amount,
-            "reason": reason,
-        },
-        f"order:wallet-refund:{order.id}:{refund_no}",
-    )
+    key = f"order:wallet-refund:{order.id}:{refund_no}"
+    payload = {
+        "user_id": str(order.user_id),
+        "order_id": str(order.id),
+        "amount": amount,
+        "idempotency_key": key,
+        "reason": reason[:500],
+    }
+    await outbox.add(session, "billing:/internal/wallet/refund", payload, key)

@@ -77,6 +77,18 @@ class BillingClient:
     http: httpx.AsyncClient
     base_url: str
 
+    async def invoice_of(self, order_id: uuid.UUID) -> dict[str, Any] | None:
+        """The order's invoice, None when billing has none (yet)."""
+        try:
+            response = await self.http.get(f"{self.base_url}/internal/orders/{order_id}/invoice")
+        except httpx.HTTPError as exc:
+            raise DependencyUnavailable("Billing cannot be reached, try again") from exc
+        if response.status_code == 404:
+            return None
+        if not response.is_success:
+            raise DependencyFailed(f"billing answered HTTP {response.status_code} to a lookup")
+        return response.json()
+
     async def _post(self, path: str, body: dict[str, Any], key: str) -> httpx.Response:
         try:
             return await self.http.post(
@@ -92,13 +104,7 @@ class BillingClient:
         order) until it is released."""
         response = await self._post(
             "/internal/promos/redeem",
-            {
-                "code": code,
-                "user_id": str(user_id),
-                "kind": "order",
-                "order_id": str(order_id),
-                "amount": amount,
-            },
+            {"code": code, "user_id": str(user_id), "order_id": str(order_id), "amount": amount},
             f"order:promo-redeem:{order_id}",
         )
         if response.is_success:
@@ -109,24 +115,19 @@ class BillingClient:
         raise DependencyFailed(f"billing answered HTTP {response.status_code} to a promo")
 
     async def debit_wallet(
-        self,
-        *,
-        user_id: uuid.UUID,
-        order_id: uuid.UUID,
-        order_number: str,
-        amount: int,
-        description: str,
+        self, *, user_id: uuid.UUID, order_id: uuid.UUID, amount: int, description: str
     ) -> dict[str, Any]:
+        key = f"order:wallet-debit:{order_id}"
         response = await self._post(
             "/internal/wallet/debit",
             {
                 "user_id": str(user_id),
                 "order_id": str(order_id),
-                "order_number": order_number,
                 "amount": amount,
-                "description": description,
+                "idempotency_key": key,
+                "description": description[:300],
             },
-            f"order:wallet-debit:{order_id}",
+            key,
         )
         if response.is_success:
             return response.json()

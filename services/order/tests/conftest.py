@@ -5,14 +5,11 @@ TCP once per session. Billing, notification and instance are contract-shaped sta
 
 from __future__ import annotations
 
-import asyncio
-import concurrent.futures
 import sys
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 import pytest
@@ -20,7 +17,16 @@ from fastapi import FastAPI
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from order_helpers import BILLING_KEY, DO_TOKEN, ORDER_KEY, Cloud, Fleet, TokenIssuer
+from order_helpers import (
+    BILLING_KEY,
+    DO_TOKEN,
+    ORDER_KEY,
+    Cloud,
+    Fleet,
+    TokenIssuer,
+    in_thread,
+    redis_db,
+)
 
 from order_service.app import create_app
 from order_service.config import OrderSettings
@@ -42,16 +48,6 @@ FAST_PROVISIONING = {
 }
 
 
-def _in_thread(coro: Any) -> Any:
-    with concurrent.futures.ThreadPoolExecutor(1) as pool:
-        return pool.submit(asyncio.run, coro).result()
-
-
-def _redis_db(url: str, db: int) -> str:
-    parts = urlsplit(url)
-    return urlunsplit((parts.scheme, parts.netloc, f"/{db}", parts.query, parts.fragment))
-
-
 @pytest.fixture(scope="session")
 def tokens() -> Iterator[TokenIssuer]:
     issuer = TokenIssuer()
@@ -68,9 +64,10 @@ def fleet_server() -> Iterator[tuple[Fleet, str]]:
 
 
 @pytest.fixture
-def fleet(fleet_server: tuple[Fleet, str]) -> Fleet:
+def fleet(fleet_server: tuple[Fleet, str]) -> Iterator[Fleet]:
     fleet_server[0].reset()
-    return fleet_server[0]
+    yield fleet_server[0]
+    assert fleet_server[0].refused == [], "notifications outside the contract"
 
 
 @pytest.fixture(scope="session")
@@ -82,11 +79,11 @@ def catalog(
     from catalog_service.config import CatalogSettings
     from catalog_service.seed import seed
 
-    url = _in_thread(database_factory.create("catalog"))
-    _in_thread(seed(url))
+    url = in_thread(database_factory.create("catalog"))
+    in_thread(seed(url))
     settings = CatalogSettings(
         database_url=url,
-        redis_url=_redis_db(redis_server_url, 1),
+        redis_url=redis_db(redis_server_url, 1),
         environment="test",
         jwks_url=tokens.jwks_url,
         internal_api_keys=f"order:{ORDER_KEY}",
@@ -127,8 +124,8 @@ def provider(
     from provider_service.config import ProviderSettings
 
     settings = ProviderSettings(
-        database_url=_in_thread(database_factory.create("provider")),
-        redis_url=_redis_db(redis_server_url, 2),
+        database_url=in_thread(database_factory.create("provider")),
+        redis_url=redis_db(redis_server_url, 2),
         environment="test",
         internal_api_keys=f"order:{ORDER_KEY}",
         digitalocean_api_url=f"{cloud_server}/v2",

@@ -2,21 +2,27 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
+import concurrent.futures
 import threading
 import time
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jose import jwt
+from pydantic import ValidationError
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+
+from notification_service.contracts import SendNotification, validate_data
 
 ORDER_KEY = "order-test-key"  # what the order service presents to catalog, provider, billing
 BILLING_KEY = "billing-test-key"  # what billing presents to the order service
@@ -102,7 +108,11 @@ class Fleet:
     promos: dict[str, int] = field(default_factory=dict)  # code -> percent off
     balances: dict[str, int] = field(default_factory=dict)  # user id -> rupiah
     instance_up: bool = False
+    invoices_up: bool = True
     calls: list[Call] = field(default_factory=list)
+    # Notifications the real contract (notification_service/contracts.py) refused.
+    refused: list[str] = field(default_factory=list)
+    invoices: dict[str, dict[str, Any]] = field(default_factory=dict)  # by order id
     _debits: dict[str, dict[str, Any]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -111,7 +121,10 @@ class Fleet:
             self.promos = {"HEMAT10": 10}
             self.balances.clear()
             self.instance_up = False
+            self.invoices_up = True
             self.calls.clear()
+            self.refused.clear()
+            self.invoices.clear()
             self._debits.clear()
 
     def to(self, path: str) -> list[dict[str, Any]]:
@@ -136,6 +149,33 @@ class Fleet:
         async def accepted(request: Request) -> Response:
             await record(request)
             return JSONResponse({"accepted": True}, status_code=202)
+
+        async def notify(request: Request) -> Response:
+
+            body = await record(request)
+            try:
+                message = SendNotification.model_validate(body)
+                validate_data(message.event, message.data)
+                assert message.idempotency_key == request.headers.get("idempotency-key")
+            except (ValidationError, AssertionError) as exc:
+                self.refused.append(f"{body.get('event')}: {exc}")
+                return problem(422, "validation_error", str(exc))
+            return JSONResponse({"accepted": True}, status_code=202)
+
+        async def create_invoice(request: Request) -> Response:
+            body = await record(request)
+            if not self.invoices_up:
+                return problem(503, "service_unavailable", "billing is restarting")
+            invoice = self.invoices.setdefault(
+                body["order_id"], {"id": str(uuid.uuid4()), "status": "PENDING", **body}
+            )
+            return JSONResponse(invoice, status_code=201)
+
+        async def invoice_of(request: Request) -> Response:
+            invoice = self.invoices.get(request.path_params["id"])
+            if invoice is None:
+                return problem(404, "invoice_not_found", "No invoice")
+            return JSONResponse(invoice)
 
         async def redeem(request: Request) -> Response:
             body = await record(request)
@@ -169,9 +209,10 @@ class Fleet:
 
         return Starlette(
             routes=[
-                Route("/internal/notifications/send", accepted, methods=["POST"]),
-                Route("/internal/invoices", accepted, methods=["POST"]),
-                Route("/internal/orders/{id}/invoice/cancel", accepted, methods=["POST"]),
+                Route("/internal/notifications/send", notify, methods=["POST"]),
+                Route("/internal/invoices", create_invoice, methods=["POST"]),
+                Route("/internal/orders/{id}/invoice", invoice_of, methods=["GET"]),
+                Route("/internal/invoices/{id}/cancel", accepted, methods=["POST"]),
                 Route("/internal/promos/redeem", redeem, methods=["POST"]),
                 Route("/internal/promos/release", accepted, methods=["POST"]),
                 Route("/internal/wallet/debit", debit, methods=["POST"]),
@@ -221,3 +262,48 @@ def order_body(plan_id: uuid.UUID | str, **overrides: Any) -> dict[str, Any]:
         "payment": "tripay",
         **overrides,
     }
+
+
+def in_thread(coro: Any) -> Any:
+    """Run a coroutine to completion from a sync (session) fixture."""
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coro).result()
+
+
+def redis_db(url: str, db: int) -> str:
+    """The same Redis server, another database (each service its own, as in devstack)."""
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc, f"/{db}", parts.query, parts.fragment))
+
+
+class FlakyProxy:
+    """In front of a service: the first `failures` calls get a 503 problem (or a dropped
+    connection), the rest are passed through."""
+
+    def __init__(self, target: str, failures: int) -> None:
+        self.target = target
+        self.failures = failures
+        self.seen: list[tuple[str, int]] = []
+
+    def app(self) -> Starlette:
+        async def forward(request: Request) -> Response:
+            if len([s for s in self.seen if s[1] == 503]) < self.failures:
+                self.seen.append((request.url.path, 503))
+                return problem(503, "service_unavailable", "restarting")
+            headers = {k: v for k, v in request.headers.items() if k.lower() != "host"}
+            async with httpx.AsyncClient(timeout=30) as http:
+                upstream = await http.request(
+                    request.method,
+                    self.target + request.url.path,
+                    params=request.query_params,
+                    content=await request.body(),
+                    headers=headers,
+                )
+            self.seen.append((request.url.path, upstream.status_code))
+            return Response(
+                upstream.content,
+                status_code=upstream.status_code,
+                media_type=upstream.headers.get("content-type"),
+            )
+
+        return Starlette(routes=[Route("/{path:path}", forward, methods=["GET", "POST", "DELETE"])])

@@ -7,6 +7,9 @@ import uuid
 import httpx
 import pytest
 from order_helpers import Fleet, assert_problem, order_body
+from sqlalchemy import select
+
+from webrana_common.outbox.models import OutboxMessage
 
 Customer = tuple[uuid.UUID, dict[str, str]]
 
@@ -80,14 +83,16 @@ async def test_cancel_while_unpaid_cancels_invoice_and_releases_promo(
     client: httpx.AsyncClient, customer: Customer, plans: dict[str, str], fleet: Fleet, settled
 ) -> None:
     order = await place(client, customer[1], plans["do-1c-1gb"], promo_code="HEMAT10")
+    await settled()  # billing has the invoice
     path = f"/api/v1/orders/{order['id']}/cancel"
     response = await client.post(path, json={"reason": "salah pilih paket"}, headers=customer[1])
     assert response.status_code == 200, response.text
     assert response.json()["status"] == "CANCELLED"
     assert response.json()["timeline"][-1]["actor"] == "customer"
     await settled()
-    assert fleet.to(f"/internal/orders/{order['id']}/invoice/cancel") == [
-        {"order_id": order["id"], "reason": "salah pilih paket"}
+    invoice = fleet.invoices[order["id"]]
+    assert fleet.to(f"/internal/invoices/{invoice['id']}/cancel") == [
+        {"reason": "salah pilih paket"}
     ]
     assert fleet.to("/internal/promos/release")[0]["order_id"] == order["id"]
     assert_problem(await client.post(path, headers=customer[1]), 409, "order_not_cancellable")
@@ -100,3 +105,30 @@ async def test_paid_order_cannot_be_cancelled(
     order = await place(client, customer[1], plans["do-1c-1gb"], payment="wallet")
     response = await client.post(f"/api/v1/orders/{order['id']}/cancel", headers=customer[1])
     assert_problem(response, 409, "order_not_cancellable")
+
+
+async def test_cancel_before_billing_has_the_invoice_withdraws_it(
+    client: httpx.AsyncClient,
+    customer: Customer,
+    plans: dict[str, str],
+    fleet: Fleet,
+    settled,
+    db,
+) -> None:
+
+    fleet.invoices_up = False
+    order = await place(client, customer[1], plans["do-1c-1gb"])
+    await settled()
+    response = await client.post(f"/api/v1/orders/{order['id']}/cancel", headers=customer[1])
+    assert response.status_code == 200, response.text
+    async with db.session() as session:
+        message = await session.scalar(
+            select(OutboxMessage).where(
+                OutboxMessage.idempotency_key == f"order:invoice:{order['id']}"
+            )
+        )
+    assert message is not None and message.status == "dead"
+    fleet.invoices_up = True
+    await settled()
+    assert fleet.invoices == {}
+    assert not [c for c in fleet.calls if c.path.endswith("/cancel")]

@@ -59,7 +59,7 @@ async def test_admin_cancel_is_audited(
     detail = (await client.get(f"/api/v1/orders/{order['id']}", headers=customer[1])).json()
     assert detail["timeline"][-1]["actor"] == "admin"
     await settled()
-    assert fleet.to(f"/internal/orders/{order['id']}/invoice/cancel")
+    assert fleet.to(f"/internal/invoices/{fleet.invoices[order['id']]['id']}/cancel")
 
 
 async def test_retry_only_a_failed_order(
@@ -107,8 +107,8 @@ async def test_refund_of_a_failed_order_goes_to_the_wallet_once(
         {
             "user_id": str(customer[0]),
             "order_id": order["id"],
-            "order_number": order["number"],
             "amount": order["amount"],
+            "idempotency_key": f"order:wallet-refund:{order['id']}:0",
             "reason": "no capacity",
         }
     ]

@@ -109,11 +109,14 @@ async def test_promo_is_applied_through_billing(
 
 
 async def test_unknown_promo_is_refused_with_billings_code(
-    client: httpx.AsyncClient, customer: Customer, plans: dict[str, str]
+    client: httpx.AsyncClient, customer: Customer, plans: dict[str, str], fleet: Fleet, settled
 ) -> None:
     body = order_body(plans["do-1c-1gb"], promo_code="NOPE")
     response = await client.post("/api/v1/orders", json=body, headers=customer[1])
     assert_problem(response, 422, "promo_unknown")
+    await settled()
+    assert fleet.to("/internal/promos/release") == []  # nothing was held
+    assert fleet.to("/internal/invoices") == []
 
 
 async def test_wallet_payment_is_paid_at_once(

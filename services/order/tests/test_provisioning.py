@@ -8,7 +8,7 @@ import uuid
 from typing import Any
 
 import httpx
-from order_helpers import Cloud, Fleet, order_body
+from order_helpers import Cloud, FlakyProxy, Fleet, order_body
 from sqlalchemy import select
 
 from order_service.context import OrderContext
@@ -17,6 +17,7 @@ from order_service.provisioning.models import ProvisioningTask
 from order_service.provisioning.service import provision_order, resume_stalled
 from webrana_common.db.session import Database
 from webrana_common.outbox.models import OutboxMessage
+from webrana_common.testing.live_server import LiveServer
 
 Customer = tuple[uuid.UUID, dict[str, str]]
 
@@ -96,6 +97,30 @@ async def test_provider_failing_its_first_three_calls_still_ends_active(
     assert await provision_order(worker, order_id) == "ACTIVE"
     assert len(cloud.servers()) == 1
     assert cloud.call("GET", "/faults")["faults"] == []
+
+
+async def test_provider_service_failing_its_first_three_answers_still_ends_active(
+    client: httpx.AsyncClient,
+    customer: Customer,
+    fleet: Fleet,
+    plans: dict[str, str],
+    cloud: Cloud,
+    worker: OrderContext,
+    db: Database,
+    provider: str,
+) -> None:
+    """The worker's own retries: the provider service itself answers 503 three times."""
+    order_id = await paid_order(client, customer, fleet, plans["do-1c-1gb"])
+    proxy = FlakyProxy(provider, failures=3)
+    with LiveServer(proxy.app()) as server:
+        flaky = dataclasses.replace(
+            worker, settings=worker.settings.model_copy(update={"provider_url": server.url})
+        )
+        assert await provision_order(flaky, order_id) == "ACTIVE"
+    assert [status for _, status in proxy.seen[:4]] == [503, 503, 503, 202]
+    assert len(cloud.servers()) == 1
+    _, task = await load(db, order_id)
+    assert task is not None and task.calls >= 4
 
 
 async def test_permanent_failure_then_admin_retry_ends_active(

@@ -25,11 +25,21 @@ async def test_transactions_filter_and_export(env: BillingEnv) -> None:
     tomorrow = (datetime.now(UTC) + timedelta(days=1)).date().isoformat()
 
     everything = (await env.client.get(f"{BASE}/transactions", headers=admin)).json()["items"]
-    by_status = (await env.client.get(f"{BASE}/transactions", params={"status": "PAID"}, headers=admin)).json()["items"]
-    by_channel = (await env.client.get(f"{BASE}/transactions", params={"channel": "qris"}, headers=admin)).json()["items"]
-    by_user = (await env.client.get(f"{BASE}/transactions", params={"user_id": str(me)}, headers=admin)).json()["items"]
-    future = (await env.client.get(f"{BASE}/transactions", params={"date_from": tomorrow}, headers=admin)).json()["items"]
-    export = await env.client.get(f"{BASE}/transactions.csv", params={"status": "PAID"}, headers=admin)
+    by_status = (
+        await env.client.get(f"{BASE}/transactions", params={"status": "PAID"}, headers=admin)
+    ).json()["items"]
+    by_channel = (
+        await env.client.get(f"{BASE}/transactions", params={"channel": "qris"}, headers=admin)
+    ).json()["items"]
+    by_user = (
+        await env.client.get(f"{BASE}/transactions", params={"user_id": str(me)}, headers=admin)
+    ).json()["items"]
+    future = (
+        await env.client.get(f"{BASE}/transactions", params={"date_from": tomorrow}, headers=admin)
+    ).json()["items"]
+    export = await env.client.get(
+        f"{BASE}/transactions.csv", params={"status": "PAID"}, headers=admin
+    )
 
     assert len(everything) == 2
     assert [t["invoice_number"] for t in by_status] == [paid["number"]]
@@ -42,7 +52,9 @@ async def test_transactions_filter_and_export(env: BillingEnv) -> None:
     assert [(r["invoice_number"], r["status"], r["channel"], r["amount"]) for r in rows] == [
         (paid["number"], "PAID", "BRIVA", "154250")
     ]
-    assert_problem(await env.client.get(f"{BASE}/transactions", headers=env.headers(me)), 403, "admin_required")
+    assert_problem(
+        await env.client.get(f"{BASE}/transactions", headers=env.headers(me)), 403, "admin_required"
+    )
 
 
 async def test_invoice_detail_shows_raw_callbacks_and_events(env: BillingEnv) -> None:
@@ -68,7 +80,9 @@ async def test_mark_paid_by_hand_settles_like_a_callback_and_is_audited(env: Bil
     invoice = await env.order_invoice()
     await env.pay(invoice, "BRIVA")
     await env.act(invoice["number"], "pay", amount=150_000)  # short by the fee: flagged
-    flagged = (await env.client.get(f"{BASE}/invoices", params={"flagged": True}, headers=admin)).json()
+    flagged = (
+        await env.client.get(f"{BASE}/invoices", params={"flagged": True}, headers=admin)
+    ).json()
     assert [i["id"] for i in flagged["items"]] == [invoice["id"]]
 
     response = await env.client.post(
@@ -107,7 +121,9 @@ async def test_resolving_a_flag(env: BillingEnv) -> None:
     await env.pay(invoice, "BRIVA")
     await env.act(invoice["number"], "pay", amount=1)
 
-    resolved = await env.client.post(path, json={"reason": "customer refunded by bank"}, headers=admin)
+    resolved = await env.client.post(
+        path, json={"reason": "customer refunded by bank"}, headers=admin
+    )
 
     assert resolved.json()["flagged_at"] is None
     assert resolved.json()["flag_reason"].startswith("Tripay reports Rp 1 paid")

@@ -31,8 +31,12 @@ async def test_due_invoice_expires_tells_order_and_customer_and_frees_its_promo(
     invoice = await env.order_invoice(user)
     await env.client.post(
         "/internal/promos/redeem",
-        json={"code": promo["code"], "user_id": str(user), "amount": 150_000,
-              "order_id": invoice["order_id"]},
+        json={
+            "code": promo["code"],
+            "user_id": str(user),
+            "amount": 150_000,
+            "order_id": invoice["order_id"],
+        },
         headers={"X-API-Key": "order-test-key"},
     )
     await env.pay(invoice, "BRIVA")

@@ -39,8 +39,14 @@ async def test_creation_is_idempotent_on_the_order(env: BillingEnv) -> None:
     assert len({a.json()["id"] for a in answers}) == 1
     invoice = answers[0].json()
     assert re.fullmatch(r"INV-\d{8}-[0-9A-Z]{5}", invoice["number"])
-    assert (invoice["status"], invoice["amount"], invoice["promo_code"]) == ("PENDING", 135_000, "HEMAT10")
-    by_order = await env.client.get(f"/internal/orders/{body['order_id']}/invoice", headers=INTERNAL)
+    assert (invoice["status"], invoice["amount"], invoice["promo_code"]) == (
+        "PENDING",
+        135_000,
+        "HEMAT10",
+    )
+    by_order = await env.client.get(
+        f"/internal/orders/{body['order_id']}/invoice", headers=INTERNAL
+    )
     assert by_order.json()["id"] == invoice["id"]
 
 
@@ -71,7 +77,9 @@ async def test_items_must_add_up_and_expiry_must_be_ahead(env: BillingEnv) -> No
         "invoice_expiry_invalid",
     )
     assert_problem(
-        await env.client.post("/internal/invoices", json=order_body(order_id=None), headers=INTERNAL),
+        await env.client.post(
+            "/internal/invoices", json=order_body(order_id=None), headers=INTERNAL
+        ),
         422,
         "validation_error",
     )
@@ -80,9 +88,7 @@ async def test_items_must_add_up_and_expiry_must_be_ahead(env: BillingEnv) -> No
 async def test_internal_routes_need_the_api_key(env: BillingEnv) -> None:
     response = await env.client.post("/internal/invoices", json=order_body())
     assert_problem(response, 401, "api_key_invalid")
-    wrong = await env.client.post(
-        "/internal/wallet/debit", json={}, headers={"X-API-Key": "guess"}
-    )
+    wrong = await env.client.post("/internal/wallet/debit", json={}, headers={"X-API-Key": "guess"})
     assert_problem(wrong, 401, "api_key_invalid")
 
 

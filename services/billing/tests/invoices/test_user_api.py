@@ -46,13 +46,17 @@ async def test_someone_elses_invoice_is_not_found(env: BillingEnv) -> None:
     base = f"/api/v1/billing/invoices/{invoice['id']}"
 
     assert_problem(await env.client.get(base, headers=stranger), 404, "invoice_not_found")
-    assert_problem(await env.client.get(f"{base}/channels", headers=stranger), 404, "invoice_not_found")
+    assert_problem(
+        await env.client.get(f"{base}/channels", headers=stranger), 404, "invoice_not_found"
+    )
     assert_problem(
         await env.client.post(f"{base}/pay", json={"channel": "BRIVA"}, headers=stranger),
         404,
         "invoice_not_found",
     )
-    assert_problem(await env.client.post(f"{base}/cancel", headers=stranger), 404, "invoice_not_found")
+    assert_problem(
+        await env.client.post(f"{base}/cancel", headers=stranger), 404, "invoice_not_found"
+    )
     assert (await env.invoice(invoice["id"])).status == "PENDING"
     assert_problem(await env.client.get(base), 401, "token_missing")
 
@@ -60,7 +64,9 @@ async def test_someone_elses_invoice_is_not_found(env: BillingEnv) -> None:
 async def test_detail_shows_how_to_pay(env: BillingEnv) -> None:
     invoice = await env.order_invoice()
     user = env.headers(uuid.UUID(invoice["user_id"]))
-    before = (await env.client.get(f"/api/v1/billing/invoices/{invoice['id']}", headers=user)).json()
+    before = (
+        await env.client.get(f"/api/v1/billing/invoices/{invoice['id']}", headers=user)
+    ).json()
     paying = await env.pay(invoice, "INDOMARET")
 
     after = (await env.client.get(f"/api/v1/billing/invoices/{invoice['id']}", headers=user)).json()

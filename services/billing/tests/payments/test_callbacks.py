@@ -10,8 +10,8 @@ import json
 import uuid
 
 from billing_builders import BillingEnv
-from billing_helpers import assert_problem
-from conftest import ADMIN_ALERT_ID
+from billing_helpers import ADMIN_ALERT_ID, assert_problem
+from sqlalchemy import select
 
 from billing_service.payments.models import Payment, TripayCallback
 from devstack.sandbox.tripay_standin.callbacks import callback_body, php_json
@@ -55,7 +55,9 @@ async def test_paid_callback_pays_the_invoice_and_tells_order_and_customer(env: 
     )
     [message] = env.fleet.order_messages.values()
     assert message["_order_id"] == invoice["order_id"]
-    assert {k: message[k] for k in ("invoice_id", "invoice_number", "status", "amount", "method")} == {
+    assert {
+        k: message[k] for k in ("invoice_id", "invoice_number", "status", "amount", "method")
+    } == {
         "invoice_id": invoice["id"],
         "invoice_number": invoice["number"],
         "status": "PAID",
@@ -133,9 +135,15 @@ async def test_callback_without_event_header_is_refused(env: BillingEnv) -> None
     headers = signed(body)
     del headers["X-Callback-Event"]
 
-    assert_problem(await env.client.post(CALLBACK, content=body, headers=headers), 400, "callback_event_missing")
+    assert_problem(
+        await env.client.post(CALLBACK, content=body, headers=headers),
+        400,
+        "callback_event_missing",
+    )
     other = {**signed(body), "X-Callback-Event": "something_new"}
-    assert (await env.client.post(CALLBACK, content=body, headers=other)).json() == {"success": True}
+    assert (await env.client.post(CALLBACK, content=body, headers=other)).json() == {
+        "success": True
+    }
     assert (await env.invoice(invoice["id"])).status == "PENDING"
 
 
@@ -151,7 +159,11 @@ async def test_amount_mismatch_flags_the_invoice_and_alerts_admins_not_the_order
     assert flagged.status == "PENDING" and flagged.flagged_at is not None
     assert "Rp 1000" in (flagged.flag_reason or "")
     assert env.fleet.order_messages == {}
-    [alert] = [m.payload for m in await env.outbox("notification:") if m.payload["event"] == "BILLING_REVIEW_REQUIRED"]
+    [alert] = [
+        m.payload
+        for m in await env.outbox("notification:")
+        if m.payload["event"] == "BILLING_REVIEW_REQUIRED"
+    ]
     assert alert["user_id"] == str(ADMIN_ALERT_ID)
     assert alert["data"]["expected_amount"] == instructions["total"]
     assert alert["data"]["reported_amount"] == 1000
@@ -231,8 +243,13 @@ async def test_payment_for_a_cancelled_invoice_goes_to_the_wallet(env: BillingEn
 
 async def test_callback_for_an_unknown_invoice_is_acknowledged_and_kept(env: BillingEnv) -> None:
     body = php_json(
-        {"reference": "DEV-T0001X", "merchant_ref": "INV-20250101-ZZZZZ", "status": "PAID",
-         "total_amount": 1000, "paid_at": 1_736_900_000}
+        {
+            "reference": "DEV-T0001X",
+            "merchant_ref": "INV-20250101-ZZZZZ",
+            "status": "PAID",
+            "total_amount": 1000,
+            "paid_at": 1_736_900_000,
+        }
     )
     response = await env.client.post(CALLBACK, content=body, headers=signed(body))
     assert response.json() == {"success": True}
@@ -241,7 +258,7 @@ async def test_callback_for_an_unknown_invoice_is_acknowledged_and_kept(env: Bil
 
 
 async def _callbacks(env: BillingEnv) -> list[TripayCallback]:
-    from sqlalchemy import select
-
     async with env.db.session() as session:
-        return list(await session.scalars(select(TripayCallback).order_by(TripayCallback.received_at)))
+        return list(
+            await session.scalars(select(TripayCallback).order_by(TripayCallback.received_at))
+        )

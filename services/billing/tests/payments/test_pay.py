@@ -23,7 +23,11 @@ async def test_channels_show_each_fee_before_paying(env: BillingEnv) -> None:
     )
 
     body = response.json()
-    assert (body["amount"], body["fee_borne_by"], body["wallet_balance"]) == (100_000, "customer", 0)
+    assert (body["amount"], body["fee_borne_by"], body["wallet_balance"]) == (
+        100_000,
+        "customer",
+        0,
+    )
     channels = {c["code"]: c for c in body["channels"]}
     assert len(channels) == 20
     # QRIS at Rp 100 000 costs 750 + 0.7 % (tripay.md); charged on the amount including it.

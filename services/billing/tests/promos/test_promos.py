@@ -18,7 +18,9 @@ async def _check(env: BillingEnv, code: str, user: uuid.UUID, amount: int, kind:
     )
 
 
-async def _redeem(env: BillingEnv, code: str, user: uuid.UUID, order_id: str, amount: int = 200_000):
+async def _redeem(
+    env: BillingEnv, code: str, user: uuid.UUID, order_id: str, amount: int = 200_000
+):
     return await env.client.post(
         "/internal/promos/redeem",
         json={"code": code, "user_id": str(user), "amount": amount, "order_id": order_id},
@@ -49,8 +51,10 @@ async def test_each_rule_has_its_own_code(env: BillingEnv) -> None:
         "promo_not_started": (None, {"starts_at": (now + timedelta(days=1)).isoformat()}),
         "promo_expired": (
             None,
-            {"starts_at": (now - timedelta(days=2)).isoformat(),
-             "ends_at": (now - timedelta(days=1)).isoformat()},
+            {
+                "starts_at": (now - timedelta(days=2)).isoformat(),
+                "ends_at": (now - timedelta(days=1)).isoformat(),
+            },
         ),
         "promo_min_amount": (None, {"min_amount": 500_000}),
         "promo_not_applicable": (None, {"applies_to_orders": False, "applies_to_deposits": True}),
@@ -77,7 +81,9 @@ async def test_first_order_only_and_per_user_limit(env: BillingEnv) -> None:
 
     assert_problem(await _check(env, first["code"], user, 100_000), 422, "promo_first_order_only")
     assert (await _redeem(env, once["code"], user, str(uuid.uuid4()))).status_code == 201
-    assert_problem(await _redeem(env, once["code"], user, str(uuid.uuid4())), 422, "promo_user_limit")
+    assert_problem(
+        await _redeem(env, once["code"], user, str(uuid.uuid4())), 422, "promo_user_limit"
+    )
 
 
 async def test_redeem_is_idempotent_per_order_and_release_gives_the_use_back(
@@ -126,7 +132,11 @@ async def test_admin_crud_with_usage_figures(env: BillingEnv) -> None:
     )
     lowered = await env.client.patch(base, json={"max_uses": 2}, headers=admin)
     changed = await env.client.patch(base, json={"value": 15, "active": False}, headers=admin)
-    listed = (await env.client.get("/api/v1/admin/billing/promos", params={"active": False}, headers=admin)).json()
+    listed = (
+        await env.client.get(
+            "/api/v1/admin/billing/promos", params={"active": False}, headers=admin
+        )
+    ).json()
     deleted = await env.client.delete(base, headers=admin)
     unused = await env.promo()
     gone = await env.client.delete(f"/api/v1/admin/billing/promos/{unused['id']}", headers=admin)
@@ -145,5 +155,9 @@ async def test_admin_crud_with_usage_figures(env: BillingEnv) -> None:
     assert deleted.status_code == 204
     assert (await env.client.get(base, headers=admin)).json()["active"] is False  # kept: used
     assert gone.status_code == 204
-    assert (await env.client.get(f"/api/v1/admin/billing/promos/{unused['id']}", headers=admin)).status_code == 404
-    assert_problem(await env.client.get(base, headers=env.headers(uuid.uuid4())), 403, "admin_required")
+    assert (
+        await env.client.get(f"/api/v1/admin/billing/promos/{unused['id']}", headers=admin)
+    ).status_code == 404
+    assert_problem(
+        await env.client.get(base, headers=env.headers(uuid.uuid4())), 403, "admin_required"
+    )

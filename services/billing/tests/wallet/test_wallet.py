@@ -128,10 +128,18 @@ async def test_refunds_never_exceed_what_was_paid(env: BillingEnv) -> None:
             "reason": "provisioning failed",
         }
 
-    part = await env.client.post("/internal/wallet/refund", json=refund(40_000, "r1"), headers=INTERNAL)
-    too_much = await env.client.post("/internal/wallet/refund", json=refund(60_001, "r2"), headers=INTERNAL)
-    rest = await env.client.post("/internal/wallet/refund", json=refund(60_000, "r3"), headers=INTERNAL)
-    replay = await env.client.post("/internal/wallet/refund", json=refund(60_000, "r3"), headers=INTERNAL)
+    part = await env.client.post(
+        "/internal/wallet/refund", json=refund(40_000, "r1"), headers=INTERNAL
+    )
+    too_much = await env.client.post(
+        "/internal/wallet/refund", json=refund(60_001, "r2"), headers=INTERNAL
+    )
+    rest = await env.client.post(
+        "/internal/wallet/refund", json=refund(60_000, "r3"), headers=INTERNAL
+    )
+    replay = await env.client.post(
+        "/internal/wallet/refund", json=refund(60_000, "r3"), headers=INTERNAL
+    )
 
     assert (part.status_code, rest.status_code, replay.status_code) == (201, 201, 200)
     assert_problem(too_much, 409, "refund_exceeds_payment")
@@ -144,7 +152,9 @@ async def test_admin_adjustment_is_audited_and_cannot_go_negative(env: BillingEn
     admin = env.admin()
     path = f"/api/v1/admin/billing/wallets/{user}/adjustments"
 
-    credit = await env.client.post(path, json={"amount": 25_000, "reason": "goodwill"}, headers=admin)
+    credit = await env.client.post(
+        path, json={"amount": 25_000, "reason": "goodwill"}, headers=admin
+    )
     debit = await env.client.post(path, json={"amount": -30_000, "reason": "oops"}, headers=admin)
     customer = await env.client.post(
         path, json={"amount": 1, "reason": "self-service"}, headers=env.headers(user)
@@ -153,7 +163,9 @@ async def test_admin_adjustment_is_audited_and_cannot_go_negative(env: BillingEn
     assert credit.status_code == 201 and credit.json()["balance"] == 25_000
     assert_problem(debit, 409, "insufficient_balance")
     assert_problem(customer, 403, "admin_required")
-    ledger = (await env.client.get(f"/api/v1/admin/billing/wallets/{user}/ledger", headers=admin)).json()
+    ledger = (
+        await env.client.get(f"/api/v1/admin/billing/wallets/{user}/ledger", headers=admin)
+    ).json()
     [entry] = ledger["items"]
     assert (entry["kind"], entry["reason"]) == ("adjustment", "goodwill")
     assert entry["actor"].startswith("admin:")

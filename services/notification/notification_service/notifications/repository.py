@@ -11,6 +11,7 @@ from sqlalchemy import (
     Boolean,
     DateTime,
     Select,
+    Text,
     Uuid,
     and_,
     bindparam,
@@ -19,50 +20,18 @@ from sqlalchemy import (
     text,
     update,
 )
-from sqlalchemy.dialects.postgresql import JSONB, insert
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from notification_service.notifications.models import Notification, NotificationStream
+from notification_service.notifications.models import Notification
 from webrana_common.pagination import paginate_newest_first
 
 _VISIBLE = and_(Notification.in_app.is_(True), Notification.deleted_at.is_(None))
 
 
-async def next_seqs(session: AsyncSession, user_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, int]:
-    """The next `seq` of each user. The stream rows stay locked until commit, so one user's
-    notifications commit in `seq` order. Sorted, so two batches never lock in opposite order."""
-    ordered = sorted(set(user_ids))
-    if not ordered:
-        return {}
-    stmt = insert(NotificationStream).values([{"user_id": u, "last_seq": 1} for u in ordered])
-    stmt = stmt.on_conflict_do_update(
-        index_elements=[NotificationStream.user_id],
-        set_={"last_seq": NotificationStream.last_seq + 1},
-    ).returning(NotificationStream.user_id, NotificationStream.last_seq)
-    return {row.user_id: row.last_seq for row in await session.execute(stmt)}
-
-
-async def insert_new(session: AsyncSession, rows: list[dict[str, Any]]) -> set[uuid.UUID]:
-    """Ids of the rows inserted; a row whose idempotency key exists is left out."""
-    if not rows:
-        return set()
-    stmt = (
-        insert(Notification)
-        .values(rows)
-        .on_conflict_do_nothing(index_elements=[Notification.idempotency_key])
-        .returning(Notification.id)
-    )
-    return set(await session.scalars(stmt))
-
-
 async def by_key(session: AsyncSession, key: str) -> Notification | None:
     stmt = select(Notification).where(Notification.idempotency_key == key)
     return (await session.scalars(stmt)).one_or_none()
-
-
-async def existing_keys(session: AsyncSession, keys: Sequence[str]) -> set[str]:
-    stmt = select(Notification.idempotency_key).where(Notification.idempotency_key.in_(keys))
-    return set(await session.scalars(stmt))
 
 
 async def get(session: AsyncSession, notification_id: uuid.UUID) -> Notification | None:
@@ -179,57 +148,74 @@ async def delete_read_before(session: AsyncSession, cutoff: datetime, batch: int
     return int(result.rowcount or 0)
 
 
-# One round trip for a single send (the hot path): take the user's next seq, insert the
-# notification unless its key exists, log its deliveries, and count the unread. The count's
-# subquery sees the table as it was before this statement, hence the + 1 for a visible one.
-_INSERT_ONE = text(
+# One round trip for any number of notifications of one event (a send: one; a broadcast page:
+# hundreds): take each user's next seq, insert the notifications whose key is new, log their
+# deliveries, count each user's unread. The count's subquery sees the table as it was before
+# this statement, hence the + 1 for a visible notification. A page never holds a user twice.
+_INSERT_MANY = text(
     """
-WITH stream AS (
-    INSERT INTO notification_streams (user_id, last_seq) VALUES (:user_id, 1)
+WITH input AS (
+    SELECT * FROM unnest(
+        CAST(:ids AS uuid[]), CAST(:user_ids AS uuid[]), CAST(:keys AS text[]),
+        CAST(:locales AS text[]), CAST(:titles AS text[]), CAST(:messages AS text[]),
+        CAST(:action_urls AS text[]), CAST(:in_apps AS boolean[])
+    ) AS t(id, user_id, idempotency_key, locale, title, message, action_url, in_app)
+), stream AS (
+    INSERT INTO notification_streams (user_id, last_seq)
+    SELECT user_id, 1 FROM input ORDER BY user_id
     ON CONFLICT (user_id) DO UPDATE SET last_seq = notification_streams.last_seq + 1
-    RETURNING last_seq
+    RETURNING user_id, last_seq
 ), inserted AS (
     INSERT INTO notifications (
         id, user_id, seq, event, category, priority, locale, idempotency_key, data,
         title, message, action_url, in_app, broadcast_id, created_at
     )
-    SELECT :id, :user_id, stream.last_seq, :event, :category, :priority, :locale,
-        :idempotency_key, :data, :title, :message, :action_url, :in_app, :broadcast_id,
-        :created_at
-    FROM stream
+    SELECT input.id, input.user_id, stream.last_seq, :event, :category, :priority,
+        input.locale, input.idempotency_key, :data, input.title, input.message,
+        input.action_url, input.in_app, :broadcast_id, :created_at
+    FROM input JOIN stream USING (user_id)
     ON CONFLICT (idempotency_key) DO NOTHING
-    RETURNING id, seq
+    RETURNING id, user_id, seq, in_app
 ), logged AS (
     INSERT INTO deliveries (
         id, notification_id, user_id, event, channel, status, reason, recipient, subject,
         attempts, scheduled_for, sent_at, created_at, updated_at
     )
-    SELECT d.id, inserted.id, :user_id, :event, d.channel, d.status, d.reason, d.recipient,
-        d.subject, d.attempts, d.scheduled_for, d.sent_at, :created_at, :created_at
-    FROM inserted, jsonb_to_recordset(:deliveries) AS d(
-        id uuid, channel text, status text, reason text, recipient text, subject text,
-        attempts int, scheduled_for timestamptz, sent_at timestamptz
+    SELECT d.id, inserted.id, inserted.user_id, :event, d.channel, d.status, d.reason,
+        d.recipient, d.subject, d.attempts, d.scheduled_for, d.sent_at, :created_at,
+        :created_at
+    FROM jsonb_to_recordset(:deliveries) AS d(
+        id uuid, notification_id uuid, channel text, status text, reason text,
+        recipient text, subject text, attempts int, scheduled_for timestamptz,
+        sent_at timestamptz
     )
+    JOIN inserted ON inserted.id = d.notification_id
     RETURNING 1
 )
-SELECT inserted.seq, (
+SELECT inserted.id, inserted.seq, (
     SELECT count(*) FROM notifications n
-    WHERE n.user_id = :user_id AND n.in_app AND n.read_at IS NULL AND n.deleted_at IS NULL
-) + CASE WHEN :in_app THEN 1 ELSE 0 END AS unread
+    WHERE n.user_id = inserted.user_id AND n.in_app AND n.read_at IS NULL
+        AND n.deleted_at IS NULL
+) + CASE WHEN inserted.in_app THEN 1 ELSE 0 END AS unread
 FROM inserted
 """
 ).bindparams(
-    bindparam("id", type_=Uuid()),
-    bindparam("user_id", type_=Uuid()),
+    bindparam("ids", type_=ARRAY(Uuid())),
+    bindparam("user_ids", type_=ARRAY(Uuid())),
+    bindparam("keys", type_=ARRAY(Text())),
+    bindparam("locales", type_=ARRAY(Text())),
+    bindparam("titles", type_=ARRAY(Text())),
+    bindparam("messages", type_=ARRAY(Text())),
+    bindparam("action_urls", type_=ARRAY(Text())),
+    bindparam("in_apps", type_=ARRAY(Boolean())),
     bindparam("broadcast_id", type_=Uuid()),
     bindparam("data", type_=JSONB()),
     bindparam("deliveries", type_=JSONB()),
     bindparam("created_at", type_=DateTime(timezone=True)),
-    bindparam("in_app", type_=Boolean()),
 )
 _DELIVERY_FIELDS = (
-    "id", "channel", "status", "reason", "recipient", "subject", "attempts", "scheduled_for",
-    "sent_at",
+    "id", "notification_id", "channel", "status", "reason", "recipient", "subject", "attempts",
+    "scheduled_for", "sent_at",
 )  # fmt: skip
 
 
@@ -241,13 +227,30 @@ def _json_value(value: Any) -> Any:
     return value
 
 
-async def insert_one(
-    session: AsyncSession, row: dict[str, Any], deliveries: list[dict[str, Any]]
-) -> tuple[int, int] | None:
-    """(seq, unread count) of the inserted notification; None when its key exists."""
-    params = {name: row[name] for name in row if name != "seq"}
+async def insert_many(
+    session: AsyncSession,
+    common: dict[str, Any],
+    rows: Sequence[dict[str, Any]],
+    deliveries: Sequence[dict[str, Any]],
+) -> dict[uuid.UUID, tuple[int, int]]:
+    """{id: (seq, unread count)} of the notifications inserted; a row whose key exists is left
+    out. `common`: event, category, priority, data, broadcast_id, created_at."""
+    if not rows:
+        return {}
+    columns = {
+        "ids": "id",
+        "user_ids": "user_id",
+        "keys": "idempotency_key",
+        "locales": "locale",
+        "titles": "title",
+        "messages": "message",
+        "action_urls": "action_url",
+        "in_apps": "in_app",
+    }
+    params = {param: [row[name] for row in rows] for param, name in columns.items()}
+    params |= common
     params["deliveries"] = [
         {name: _json_value(d[name]) for name in _DELIVERY_FIELDS} for d in deliveries
     ]
-    result = (await session.execute(_INSERT_ONE, params)).one_or_none()
-    return None if result is None else (int(result.seq), int(result.unread))
+    result = await session.execute(_INSERT_MANY, params)
+    return {row.id: (int(row.seq), int(row.unread)) for row in result}

@@ -21,7 +21,7 @@ from notification_service.preferences import service as preferences
 from notification_service.rendering.renderer import Renderer
 from notification_service.sending.planning import plan_channels
 from notification_service.sending.schemas import DeliveryOutcome, SendResult
-from notification_service.sending.store import Outgoing, dispatch_after_commit, store_one
+from notification_service.sending.store import Outgoing, dispatch_after_commit, store
 from webrana_common.db.base import utcnow
 
 
@@ -64,14 +64,14 @@ async def send(
         telegram_enabled=senders.settings.telegram_enabled,
     )
     outgoing = Outgoing(user, key, plans, senders.renderer.in_app(body.event, user.locale, data))
-    stored = await store_one(session, spec, data.model_dump(mode="json"), outgoing, now=now)
-    if stored is None:
+    stored = await store(session, spec, data.model_dump(mode="json"), [outgoing], now=now)
+    if not stored:
         existing = await notifications.by_key(session, key)
         assert existing is not None
         return await _duplicate(session, existing)
-    dispatch_after_commit(session, senders.hub, senders.queue, [stored])
+    dispatch_after_commit(session, senders.hub, senders.queue, stored)
     return SendResult(
-        notification_id=stored.notification_id,
+        notification_id=stored[0].notification_id,
         duplicate=False,
         deliveries=[
             DeliveryOutcome(

@@ -1,8 +1,8 @@
 """Storing accepted notifications with their delivery log in the caller's transaction, then,
 after commit, pushing the in-app ones live and queueing the email and Telegram jobs.
 
-Used for one send and for a page of a broadcast alike: a few statements whatever the number
-of users (next seqs, notifications, deliveries, unread counts).
+Used for one send and for a page of a broadcast alike: one statement whatever the number of
+users (next seqs, notifications, deliveries, unread counts; see `insert_many`).
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from notification_service.clients import AuthUser
 from notification_service.contracts import Channel, EventSpec
-from notification_service.deliveries import repository as deliveries
 from notification_service.deliveries.models import DeliveryStatus
 from notification_service.delivery_queue import DeliveryQueue
 from notification_service.live import protocol
@@ -55,15 +54,12 @@ async def store(
     now: datetime,
     broadcast_id: uuid.UUID | None = None,
 ) -> list[Stored]:
-    """Those of `outgoing` whose key was new; the others were stored before (re-delivery)."""
-    known = await notifications.existing_keys(session, [o.idempotency_key for o in outgoing])
-    fresh = [o for o in outgoing if o.idempotency_key not in known]
-    if not fresh:
-        return []
-    seqs = await notifications.next_seqs(session, [o.user.id for o in fresh])
+    """Those of `outgoing` whose key was new, in one statement; a key stored before (an
+    outbox re-delivery, a redone broadcast page, a racing request) is left out by the insert
+    itself, so two requests can never both win."""
     rows, stored = [], []
-    for item in fresh:
-        row = _notification_row(spec, data, item, seqs[item.user.id], now, broadcast_id)
+    for item in outgoing:
+        row = _notification_row(spec, data, item, now)
         rows.append(row)
         stored.append(
             Stored(
@@ -74,45 +70,27 @@ async def store(
                 deliveries=[_delivery_row(row, plan, now) for plan in item.plans],
             )
         )
-    inserted = await notifications.insert_new(session, rows)
-    # A concurrent request with the same key won the race: it owns that notification.
-    stored = [s for s in stored if s.notification_id in inserted]
-    await deliveries.insert_many(session, [d for s in stored for d in s.deliveries])
-    visible_users = [s.user_id for s in stored if s.visible]
-    if visible_users:
-        counts = await notifications.unread_counts(session, visible_users)
-        for item in stored:
-            item.unread_count = counts.get(item.user_id, 0)
-    return stored
-
-
-async def store_one(
-    session: AsyncSession, spec: EventSpec, data: dict[str, Any], item: Outgoing, *, now: datetime
-) -> Stored | None:
-    """The single-send path in one statement; None when the key was stored before."""
-    row = _notification_row(spec, data, item, 0, now, None)
-    logged = [_delivery_row(row, plan, now) for plan in item.plans]
-    inserted = await notifications.insert_one(session, row, logged)
-    if inserted is None:
-        return None
-    row["seq"], unread = inserted
-    return Stored(
-        notification_id=row["id"],
-        user_id=item.user.id,
-        view=_view(row),
-        visible=row["in_app"],
-        deliveries=logged,
-        unread_count=unread,
+    common = {
+        "event": str(spec.event),
+        "category": str(spec.category),
+        "priority": str(spec.priority),
+        "data": data,
+        "broadcast_id": broadcast_id,
+        "created_at": now,
+    }
+    inserted = await notifications.insert_many(
+        session, common, rows, [d for s in stored for d in s.deliveries]
     )
+    result = []
+    for item in stored:
+        if item.notification_id in inserted:
+            item.view["seq"], item.unread_count = inserted[item.notification_id]
+            result.append(item)
+    return result
 
 
 def _notification_row(
-    spec: EventSpec,
-    data: dict[str, Any],
-    item: Outgoing,
-    seq: int,
-    now: datetime,
-    broadcast_id: uuid.UUID | None,
+    spec: EventSpec, data: dict[str, Any], item: Outgoing, now: datetime
 ) -> dict[str, Any]:
     visible = any(
         p.channel == Channel.IN_APP and p.status == DeliveryStatus.SENT for p in item.plans
@@ -120,7 +98,7 @@ def _notification_row(
     return {
         "id": uuid.uuid4(),
         "user_id": item.user.id,
-        "seq": seq,
+        "seq": 0,  # taken by the insert
         "event": str(spec.event),
         "category": str(spec.category),
         "priority": str(spec.priority),
@@ -131,7 +109,6 @@ def _notification_row(
         "message": item.in_app.message,
         "action_url": item.in_app.action_url,
         "in_app": visible,
-        "broadcast_id": broadcast_id,
         "created_at": now,
     }
 

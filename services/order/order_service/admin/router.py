@@ -85,10 +85,10 @@ async def retry_provisioning(
     responses=problems(**ADMIN_AUTH, s404="order_not_found", s409="order_not_cancellable"),
 )
 async def cancel_order(
-    order_id: uuid.UUID, body: AdminAction, admin: AdminUser, session: SessionDep
+    order_id: uuid.UUID, body: AdminAction, admin: AdminUser, session: SessionDep, ctx: ContextDep
 ) -> OrderDetail:
     order = await orders.get(session, order_id, lock=True)
-    await orders.cancel(session, order, actor=_actor(admin), reason=body.reason, admin=True)
+    await orders.cancel(session, ctx, order, actor=_actor(admin), reason=body.reason, admin=True)
     return await _detail(session, order_id)
 
 

@@ -109,12 +109,13 @@ async def cancel_order(
     order_id: uuid.UUID,
     user: CurrentUser,
     session: SessionDep,
+    ctx: ContextDep,
     body: CancelOrder | None = None,
 ) -> OrderDetail:
     order = await service.get_for_user(session, order_id, user.user_id)
     order = await service.get(session, order.id, lock=True)
     reason = (body.reason if body else None) or "cancelled by the customer"
-    await service.cancel(session, order, actor=f"user:{user.user_id}", reason=reason)
+    await service.cancel(session, ctx, order, actor=f"user:{user.user_id}", reason=reason)
     return OrderDetail.build(order, await service.timeline(session, order))
 
 

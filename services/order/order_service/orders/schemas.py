@@ -3,7 +3,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
@@ -139,7 +139,9 @@ class OrderDetail(OrderView):
     timeline: list[EventView]
 
     @classmethod
-    def build(cls, order: Order, events: list[OrderEvent], *, for_admin: bool = False) -> Any:
+    def build(
+        cls, order: Order, events: list[OrderEvent], *, for_admin: bool = False
+    ) -> OrderDetail:
         return cls(
             **OrderView.of(order).model_dump(),
             timeline=[EventView.of(e, for_admin=for_admin) for e in events],

@@ -14,6 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from order_service import billing_messages, notifications
 from order_service.context import OrderContext
 from order_service.errors import (
+    DependencyFailed,
+    DependencyUnavailable,
     IdempotencyKeyReused,
     OrderNotCancellable,
     OrderNotFound,
@@ -105,17 +107,21 @@ async def create(
         updated_at=now,
     )
     await ctx.catalog.mark_referenced(body.plan_id)
-    try:
-        if body.promo_code:
+    if body.promo_code:
+        try:
             discount = await ctx.billing.redeem_promo(
                 body.promo_code, user_id=user_id, order_id=order_id, amount=order.base_amount
             )
-            order.discount = min(discount, order.base_amount)
-            order.amount = order.base_amount - order.discount
+        except (DependencyUnavailable, DependencyFailed):
+            # Billing may have redeemed it before its answer was lost.
+            await _compensate(ctx, order)
+            raise
+        order.discount = min(discount, order.base_amount)
+        order.amount = order.base_amount - order.discount
+    try:
         await _place(session, ctx, order, actor=f"user:{user_id}")
     except AppError:
-        # Nothing of this order will be committed: give back any promo use billing holds for
-        # it (also when the redeem's answer was lost; releasing nothing is fine).
+        # Nothing of this order will be committed: give back the promo use billing holds.
         await _compensate(ctx, order)
         raise
     return order, True
@@ -136,7 +142,6 @@ async def _place(session: AsyncSession, ctx: OrderContext, order: Order, *, acto
         await ctx.billing.debit_wallet(
             user_id=order.user_id,
             order_id=order.id,
-            order_number=order.number,
             amount=order.amount,
             description=billing_messages.describe(order),
         )
@@ -190,7 +195,13 @@ async def list_for_user(
 
 
 async def cancel(
-    session: AsyncSession, order: Order, *, actor: str, reason: str, admin: bool = False
+    session: AsyncSession,
+    ctx: OrderContext,
+    order: Order,
+    *,
+    actor: str,
+    reason: str,
+    admin: bool = False,
 ) -> Order:
     """Cancel an unpaid order (an admin may also give up a failed one): the invoice is
     cancelled and the promo use released, through the outbox."""
@@ -205,6 +216,6 @@ async def cancel(
     transitions.move(session, order, OrderStatus.CANCELLED, actor=actor, reason=reason)
     if was_unpaid:
         if order.payment_method == PaymentMethod.TRIPAY:
-            await billing_messages.cancel_invoice(session, order, reason)
+            await billing_messages.cancel_invoice(session, ctx.billing, order, reason)
         await billing_messages.release_promo(session, order, reason)
     return order
