@@ -11,6 +11,7 @@ from devstack.console import Console
 from devstack.errors import FleetError
 from devstack.fleet import REDIS_PORT, SANDBOX_PORTS, SERVICE_PORTS
 from devstack.home import resolve_home
+from devstack.sandbox.tripay_cli import add_sandbox_parser, run_sandbox
 
 MAX_PORT_OFFSET = 60000  # keeps the highest port (39xx + offset) below 65536
 
@@ -110,6 +111,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     admin.add_argument("--password", help="better left out: shells keep a history")
     admin.add_argument("--full-name", required=True, help="shown in the admin UI and audit log")
+
+    add_sandbox_parser(commands, common)
     return parser
 
 
@@ -139,6 +142,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             from devstack.migrate import run_migrate
 
             return run_migrate(home, console, args.service)
+        if args.command == "sandbox":
+            return run_sandbox(args, home, console)
         from devstack.create_admin import run_create_admin
 
         return run_create_admin(

@@ -34,6 +34,7 @@ SANDBOX_PORTS: dict[str, int] = {
     "vultr": 3994,
     "linode": 3995,
     "telegram": 3996,
+    "tripay": 3997,
 }
 
 SANDBOX_DIR = REPO_ROOT / "devstack" / "sandbox"
@@ -182,8 +183,23 @@ TELEGRAM = Sandbox(
     "/docs",
     lambda url: {"TELEGRAM_API_URL": f"{url}/bot", "TELEGRAM_BOT_TOKEN": "123456:sandbox-token"},
 )
+# The sandbox merchant's credentials are the stand-in's defaults
+# (devstack/sandbox/tripay_standin/settings.py). Callbacks reach billing through the gateway
+# (billing's default TRIPAY_CALLBACK_URL is PUBLIC_BASE_URL + /api/v1/billing/callbacks/tripay).
+TRIPAY = Sandbox(
+    "tripay",
+    "tripay",
+    ("tripay",),
+    "/docs",
+    lambda url: {
+        "TRIPAY_API_URL": f"{url}/api-sandbox",
+        "TRIPAY_MERCHANT_CODE": "T0001",
+        "TRIPAY_API_KEY": "DEV-sandbox-api-key",
+        "TRIPAY_PRIVATE_KEY": "sandbox-private-key",
+    },
+)
 # Stand-ins that are one uvicorn app each (SMTP runs its own two servers).
-HTTP_SANDBOXES: tuple[Sandbox, ...] = (SENTRY, DIGITALOCEAN, VULTR, LINODE, TELEGRAM)
+HTTP_SANDBOXES: tuple[Sandbox, ...] = (SENTRY, DIGITALOCEAN, VULTR, LINODE, TELEGRAM, TRIPAY)
 SANDBOXES: tuple[Sandbox, ...] = (*HTTP_SANDBOXES, SMTP)
 
 
