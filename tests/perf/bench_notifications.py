@@ -228,6 +228,11 @@ def _rss_mb(pid: int) -> float:
     return psutil.Process(pid).memory_info().rss / 1e6
 
 
+def _cpu(process: psutil.Process) -> float:
+    times = process.cpu_times()
+    return times.user + times.system
+
+
 def _quantiles(values: list[float]) -> tuple[float, float, float]:
     cuts = statistics.quantiles(values, n=100)
     return cuts[49], cuts[94], cuts[98]
@@ -283,9 +288,9 @@ async def _push_latency(
             due = started + sequence / SEND_RATE
             await asyncio.sleep(max(0.0, due - time.perf_counter()))
             tasks.append(asyncio.create_task(one(sequence)))
+        issuing = time.perf_counter() - started
         await asyncio.gather(*tasks)
-        elapsed = time.perf_counter() - started
-    return latencies, lost, total / elapsed
+    return latencies, lost, total / issuing
 
 
 async def _broadcast(base: str, keys: Keys, clients: list[Client]) -> list[float]:
@@ -401,11 +406,20 @@ async def main(smoke: bool) -> None:
                 flush=True,
             )
             await _push_latency(base, clients, 1.0)  # warm-up: caches, pools, statements
+            server, me = psutil.Process(pid), psutil.Process()
+            cpu_before = (_cpu(server), _cpu(me))
             latencies, lost, rate = await _push_latency(base, clients, push_seconds)
             p50, p95, p99 = _quantiles(latencies)
+            sends = len(latencies) + lost
+            server_ms = (_cpu(server) - cpu_before[0]) * 1000 / sends
+            client_ms = (_cpu(me) - cpu_before[1]) * 1000 / sends
             print(
                 f"   push at {rate:.0f} sends/s for {push_seconds:.0f} s: {len(latencies)} received, "
                 f"{lost} lost; send->receipt p50 {p50:.1f} ms, p95 {p95:.1f} ms, p99 {p99:.1f} ms",
+                flush=True,
+            )
+            print(
+                f"   CPU per send: server {server_ms:.2f} ms, this client {client_ms:.2f} ms",
                 flush=True,
             )
             arrivals = await _broadcast(base, keys, clients)

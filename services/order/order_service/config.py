@@ -16,23 +16,27 @@ class OrderSettings(ServiceSettings):
 
     # Provisioning: the whole job (create + boot) must finish within the deadline, counted from
     # the moment an attempt starts and kept across worker restarts.
-    provision_deadline_seconds: float = Field(default=900.0, gt=0)
+    provisioning_deadline_seconds: float = Field(default=900.0, gt=0)
     # Polling the provider for a booting server: first wait, growth factor, longest wait.
-    provision_poll_initial_seconds: float = Field(default=2.0, gt=0)
-    provision_poll_max_seconds: float = Field(default=30.0, gt=0)
+    provisioning_poll_initial_seconds: float = Field(default=2.0, gt=0)
+    provisioning_poll_max_seconds: float = Field(default=30.0, gt=0)
     # Waits between retries of a transient provider error (5xx, timeout, 409 in progress).
-    provision_retry_initial_seconds: float = Field(default=1.0, gt=0)
-    provision_retry_max_seconds: float = Field(default=30.0, gt=0)
+    provisioning_retry_initial_seconds: float = Field(default=1.0, gt=0)
+    provisioning_retry_max_seconds: float = Field(default=30.0, gt=0)
     # One provision call may wait for the provider service's own retries at the cloud.
-    provision_call_timeout_seconds: float = Field(default=75.0, gt=0)
+    provisioning_call_timeout_seconds: float = Field(default=75.0, gt=0)
     # A job holds an order this long (renewed at every step); after that a crashed job's order
     # is picked up again by `orders.resume_provisioning`.
-    provision_lease_seconds: float = Field(default=120.0, gt=0)
+    provisioning_lease_seconds: float = Field(default=120.0, gt=0)
 
     @model_validator(mode="after")
     def _consistent(self) -> OrderSettings:
-        if self.provision_poll_initial_seconds > self.provision_poll_max_seconds:
-            raise ValueError("PROVISION_POLL_INITIAL_SECONDS exceeds PROVISION_POLL_MAX_SECONDS")
-        if self.provision_retry_initial_seconds > self.provision_retry_max_seconds:
-            raise ValueError("PROVISION_RETRY_INITIAL_SECONDS exceeds PROVISION_RETRY_MAX_SECONDS")
+        if self.provisioning_poll_initial_seconds > self.provisioning_poll_max_seconds:
+            raise ValueError(
+                "PROVISIONING_POLL_INITIAL_SECONDS exceeds PROVISIONING_POLL_MAX_SECONDS"
+            )
+        if self.provisioning_retry_initial_seconds > self.provisioning_retry_max_seconds:
+            raise ValueError(
+                "PROVISIONING_RETRY_INITIAL_SECONDS exceeds PROVISIONING_RETRY_MAX_SECONDS"
+            )
         return self

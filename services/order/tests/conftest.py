@@ -38,13 +38,13 @@ from webrana_common.testing.databases import DatabaseFactory
 from webrana_common.testing.live_server import LiveServer
 
 FAST_PROVISIONING = {
-    "provision_deadline_seconds": 15.0,
-    "provision_poll_initial_seconds": 0.05,
-    "provision_poll_max_seconds": 0.2,
-    "provision_retry_initial_seconds": 0.05,
-    "provision_retry_max_seconds": 0.2,
-    "provision_lease_seconds": 0.5,
-    "provision_call_timeout_seconds": 10.0,
+    "provisioning_deadline_seconds": 15.0,
+    "provisioning_poll_initial_seconds": 0.05,
+    "provisioning_poll_max_seconds": 0.2,
+    "provisioning_retry_initial_seconds": 0.05,
+    "provisioning_retry_max_seconds": 0.2,
+    "provisioning_lease_seconds": 0.5,
+    "provisioning_call_timeout_seconds": 10.0,
 }
 
 

@@ -23,5 +23,5 @@ async def test_health_ready_and_docs(client: httpx.AsyncClient) -> None:
 
 
 def test_settings_refuse_inconsistent_backoff() -> None:
-    with pytest.raises(ValueError, match="PROVISION_POLL_INITIAL_SECONDS"):
-        OrderSettings(provision_poll_initial_seconds=60, provision_poll_max_seconds=30)
+    with pytest.raises(ValueError, match="PROVISIONING_POLL_INITIAL_SECONDS"):
+        OrderSettings(provisioning_poll_initial_seconds=60, provisioning_poll_max_seconds=30)

@@ -210,7 +210,7 @@ async def test_deadline_fails_the_order(
     order_id = await paid_order(client, customer, fleet, plans["do-1c-1gb"])
     cloud.configure(boot_delay=30.0)
     hurried = dataclasses.replace(
-        worker, settings=worker.settings.model_copy(update={"provision_deadline_seconds": 0.5})
+        worker, settings=worker.settings.model_copy(update={"provisioning_deadline_seconds": 0.5})
     )
     assert await provision_order(hurried, order_id) == "PROVISIONING_FAILED"
     order, _ = await load(db, order_id)

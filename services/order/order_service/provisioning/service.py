@@ -41,7 +41,7 @@ def new_task(ctx: OrderContext, order: Order, attempt: int) -> ProvisioningTask:
         attempt=attempt,
         idempotency_key=attempt_key(order.id, attempt),
         state=TaskState.REQUESTING,
-        deadline_at=utcnow() + timedelta(seconds=ctx.settings.provision_deadline_seconds),
+        deadline_at=utcnow() + timedelta(seconds=ctx.settings.provisioning_deadline_seconds),
         calls=0,
     )
 
@@ -68,7 +68,7 @@ async def _claim(ctx: OrderContext, order_id: uuid.UUID) -> str | None:
         now = utcnow()
         if task.lease_until is not None and task.lease_until > now:
             return "another job holds it"
-        task.lease_until = now + timedelta(seconds=ctx.settings.provision_lease_seconds)
+        task.lease_until = now + timedelta(seconds=ctx.settings.provisioning_lease_seconds)
     return None
 
 
@@ -78,8 +78,8 @@ async def provision_order(ctx: OrderContext, order_id: uuid.UUID) -> str:
     if skipped is not None:
         log.info("provisioning skipped", extra={"order_id": str(order_id), "why": skipped})
         return f"skipped: {skipped}"
-    retry_wait = ctx.settings.provision_retry_initial_seconds
-    poll_wait = ctx.settings.provision_poll_initial_seconds
+    retry_wait = ctx.settings.provisioning_retry_initial_seconds
+    poll_wait = ctx.settings.provisioning_poll_initial_seconds
     while True:
         task, order = await _load(ctx, order_id)
         remaining = (task.deadline_at - utcnow()).total_seconds()
@@ -93,11 +93,11 @@ async def provision_order(ctx: OrderContext, order_id: uuid.UUID) -> str:
         except ProviderTransient as exc:
             await _note(ctx, order_id, str(exc))
             await asyncio.sleep(min(retry_wait, remaining))
-            retry_wait = min(retry_wait * 2, ctx.settings.provision_retry_max_seconds)
+            retry_wait = min(retry_wait * 2, ctx.settings.provisioning_retry_max_seconds)
             continue
         except ProviderPermanent as exc:
             return await _fail(ctx, order_id, exc.reason)
-        retry_wait = ctx.settings.provision_retry_initial_seconds
+        retry_wait = ctx.settings.provisioning_retry_initial_seconds
         status = instance.get("status")
         if status == "ACTIVE" and instance.get("ipv4"):
             return await _activate(ctx, order_id, instance)
@@ -106,7 +106,7 @@ async def provision_order(ctx: OrderContext, order_id: uuid.UUID) -> str:
             return await _fail(ctx, order_id, reason)
         await _note(ctx, order_id, None)
         await asyncio.sleep(min(poll_wait, remaining))
-        poll_wait = min(poll_wait * 1.5, ctx.settings.provision_poll_max_seconds)
+        poll_wait = min(poll_wait * 1.5, ctx.settings.provisioning_poll_max_seconds)
 
 
 async def _load(ctx: OrderContext, order_id: uuid.UUID) -> tuple[ProvisioningTask, Order]:
@@ -131,7 +131,7 @@ def _provision_body(order: Order, task: ProvisioningTask) -> dict[str, Any]:
 
 
 async def _request(ctx: OrderContext, order: Order, task: ProvisioningTask) -> None:
-    timeout = ctx.settings.provision_call_timeout_seconds
+    timeout = ctx.settings.provisioning_call_timeout_seconds
     answer = await ctx.provider.provision(_provision_body(order, task), wait_seconds=timeout)
     # Stored at once: from here on a restart polls this server instead of asking again (and if
     # this commit is lost, asking again with the same key returns the same server).
@@ -157,7 +157,7 @@ async def _request(ctx: OrderContext, order: Order, task: ProvisioningTask) -> N
 
 
 def _renew(ctx: OrderContext, task: ProvisioningTask) -> None:
-    task.lease_until = utcnow() + timedelta(seconds=ctx.settings.provision_lease_seconds)
+    task.lease_until = utcnow() + timedelta(seconds=ctx.settings.provisioning_lease_seconds)
 
 
 async def _note(ctx: OrderContext, order_id: uuid.UUID, error: str | None) -> None:
