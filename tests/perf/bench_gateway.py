@@ -23,6 +23,7 @@ import asyncio
 import json
 import os
 import re
+import resource
 import shutil
 import statistics
 import subprocess
@@ -293,6 +294,7 @@ async def main(smoke: bool) -> None:
     )
 
     async def load(url: str, seconds: float, connections: int = CONNECTIONS) -> Run:
+        """One run of the load generator (wrk when available)."""
         if wrk:
             return await run_wrk(wrk, url, seconds, connections, token)
         return await run_python(url, seconds, connections, token)
@@ -345,7 +347,9 @@ async def main(smoke: bool) -> None:
             )
             if check.status_code != 200 or "ratelimit-remaining" not in check.headers:
                 raise RuntimeError(f"gateway answered {check.status_code}: {check.text[:300]}")
-        await _measure(load, upstream_url + PATH, gateway_url + PATH, upstream, gateway, smoke)
+        await _measure(
+            load, upstream_url + PATH, gateway_url + PATH, upstream, gateway, smoke, bool(wrk)
+        )
     finally:
         _stop(gateway)
         _stop(upstream)
@@ -353,7 +357,11 @@ async def main(smoke: bool) -> None:
             redis.stop()
 
 
-def _cpu_seconds(process: subprocess.Popen[bytes]) -> float:
+def _cpu_seconds(process: subprocess.Popen[bytes] | None = None) -> float:
+    """CPU seconds of a running process, or of the finished load-generator runs."""
+    if process is None:
+        usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return usage.ru_utime + usage.ru_stime
     times = psutil.Process(process.pid).cpu_times()
     return times.user + times.system
 
@@ -365,6 +373,7 @@ async def _measure(
     upstream: subprocess.Popen[bytes],
     gateway: subprocess.Popen[bytes],
     smoke: bool,
+    external_load: bool,
 ) -> None:
     # Short alternating rounds: each gateway run is compared with the direct run just before
     # it, so load from other processes that comes and goes affects both sides of a ratio.
@@ -374,16 +383,19 @@ async def _measure(
     proxied += (await load(gateway_url, 2)).requests
     direct_runs: list[Run] = []
     gateway_runs: list[Run] = []
-    cpu = {"upstream direct": 0.0, "upstream proxied": 0.0, "gateway": 0.0}
+    cpu = dict.fromkeys(("upstream direct", "wrk direct", "upstream", "gateway", "wrk"), 0.0)
     for _ in range(rounds):
-        before = _cpu_seconds(upstream)
+        before, before_wrk = _cpu_seconds(upstream), _cpu_seconds()
         run = await load(direct_url, seconds)
         cpu["upstream direct"] += (_cpu_seconds(upstream) - before) / run.requests
+        cpu["wrk direct"] += (_cpu_seconds() - before_wrk) / run.requests
         direct_runs.append(run)
         before, before_gateway = _cpu_seconds(upstream), _cpu_seconds(gateway)
+        before_wrk = _cpu_seconds()
         run = await load(gateway_url, seconds)
-        cpu["upstream proxied"] += (_cpu_seconds(upstream) - before) / run.requests
+        cpu["upstream"] += (_cpu_seconds(upstream) - before) / run.requests
         cpu["gateway"] += (_cpu_seconds(gateway) - before_gateway) / run.requests
+        cpu["wrk"] += (_cpu_seconds() - before_wrk) / run.requests
         gateway_runs.append(run)
         proxied += run.requests
     direct = _median(direct_runs)
@@ -422,8 +434,22 @@ async def _measure(
     )
     print(
         f"   CPU    : gateway {us['gateway']:.0f} us/request; upstream {us['upstream direct']:.0f} "
-        f"us/request direct, {us['upstream proxied']:.0f} through the gateway"
+        f"us/request direct, {us['upstream']:.0f} through the gateway"
     )
+    if external_load:
+        # What the CPU figures allow on this machine with nothing else running: each process
+        # gets at most one core, all of them share os.cpu_count().
+        cores = os.cpu_count() or 1
+
+        def capacity(*per_request: float) -> float:
+            return 1e6 / max(*per_request, sum(per_request) / cores)
+
+        direct_capacity = capacity(us["upstream direct"], us["wrk direct"])
+        proxied_capacity = capacity(us["gateway"], us["upstream"], us["wrk"])
+        print(
+            f"   bound  : {proxied_capacity / direct_capacity:.2f}x from CPU per request alone "
+            f"({direct_capacity:.0f} vs {proxied_capacity:.0f} req/s on {cores} idle cores)"
+        )
     print(
         f"   RSS    : {rss[marks[0]]:.1f} MB after {marks[0]:,} proxied requests, "
         f"{rss[marks[1]]:.1f} MB after {marks[1]:,} ({growth:+.1%}); {proxied:,} in all"

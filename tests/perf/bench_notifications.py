@@ -51,6 +51,7 @@ TARGET_RSS_MB = 500.0
 TARGET_P99_MS = 50.0
 TARGET_BROADCAST_S = 2.0
 SEND_RATE = 200  # per second
+ACTIVE_USERS = 1000  # the users the push phase sends to, among the connected ones
 
 
 def user_id(index: int) -> uuid.UUID:
@@ -176,6 +177,62 @@ async def _wait_ready(url: str, process: subprocess.Popen[bytes], name: str) -> 
     raise RuntimeError(f"{name} did not become ready")
 
 
+class RawHttp:
+    """Kept-alive HTTP/1.1 connections, one request at a time each: a load generator whose own
+    cost stays flat with the number of requests in flight (httpx's pool does not: assigning
+    requests to connections grows with both)."""
+
+    def __init__(self, port: int, size: int, headers: dict[str, str]) -> None:
+        self.port = port
+        self.size = size
+        self.head = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
+        self.idle: asyncio.Queue[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = (
+            asyncio.Queue()
+        )
+
+    async def __aenter__(self) -> RawHttp:
+        for _ in range(self.size):
+            self.idle.put_nowait(await asyncio.open_connection("127.0.0.1", self.port))
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        while not self.idle.empty():
+            self.idle.get_nowait()[1].close()
+
+    async def post(self, path: str, body: dict[str, Any]) -> tuple[int, bytes]:
+        payload = json.dumps(body).encode()
+        request = (
+            f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n{self.head}"
+            f"Content-Type: application/json\r\nContent-Length: {len(payload)}\r\n\r\n"
+        ).encode() + payload
+        reader, writer = await self.idle.get()
+        try:
+            try:
+                return await self._exchange(reader, writer, request)
+            except (ConnectionError, asyncio.IncompleteReadError):
+                # The server closed an idle kept-alive connection: once more, on a new one.
+                writer.close()
+                reader, writer = await asyncio.open_connection("127.0.0.1", self.port)
+                return await self._exchange(reader, writer, request)
+        finally:
+            self.idle.put_nowait((reader, writer))
+
+    @staticmethod
+    async def _exchange(
+        reader: asyncio.StreamReader, writer: asyncio.StreamWriter, request: bytes
+    ) -> tuple[int, bytes]:
+        writer.write(request)
+        status_line = await reader.readline()
+        if not status_line:
+            raise ConnectionError("closed")
+        length = 0
+        while (line := await reader.readline()) not in (b"\r\n", b""):
+            name, _, value = line.decode("latin-1").partition(":")
+            if name.lower() == "content-length":
+                length = int(value)
+        return int(status_line.split()[1]), await reader.readexactly(length)
+
+
 @dataclass
 class Client:
     index: int
@@ -239,19 +296,16 @@ def _quantiles(values: list[float]) -> tuple[float, float, float]:
 
 
 async def _push_latency(
-    base: str, clients: list[Client], seconds: float
+    port: int, clients: list[Client], seconds: float
 ) -> tuple[list[float], int, float]:
     """Open-loop: a send every 1/SEND_RATE s whatever the answers; latencies in ms."""
     latencies: list[float] = []
     lost = 0
-    limits = httpx.Limits(max_connections=64, max_keepalive_connections=64)
-    async with httpx.AsyncClient(
-        base_url=base, headers={"X-API-Key": API_KEY}, limits=limits, timeout=30, trust_env=False
-    ) as http:
+    async with RawHttp(port, 48, {"X-API-Key": API_KEY}) as http:
 
         async def one(sequence: int) -> None:
             nonlocal lost
-            client = random.choice(clients)
+            client = clients[sequence % len(clients)]
             marker = f"{sequence}-{uuid.uuid4().hex[:6]}"
             future: asyncio.Future[float] = asyncio.get_running_loop().create_future()
             client.waiting[marker] = future
@@ -268,13 +322,9 @@ async def _push_latency(
                 },
             }
             started = time.perf_counter()
-            try:
-                response = await http.post("/internal/notifications/send", json=body)
-            except (httpx.RemoteProtocolError, httpx.ReadError):
-                # A kept-alive connection the server had just closed: send again, same key.
-                response = await http.post("/internal/notifications/send", json=body)
-            if response.status_code != 202:
-                raise RuntimeError(f"send answered {response.status_code}: {response.text}")
+            status, answer = await http.post("/internal/notifications/send", body)
+            if status != 202:
+                raise RuntimeError(f"send answered {status}: {answer[:300]!r}")
             try:
                 received = await asyncio.wait_for(future, 5)
                 latencies.append((received - started) * 1000)
@@ -405,16 +455,20 @@ async def main(smoke: bool) -> None:
                 f"({(rss - idle_rss) * 1000 / len(clients):.1f} KB per connection)",
                 flush=True,
             )
-            await _push_latency(base, clients, 1.0)  # warm-up: caches, pools, statements
+            # The active users: each gets one notification first (auth lookup cached, pools
+            # and statements warm), then the measured sends go to them round robin.
+            active = random.sample(clients, min(ACTIVE_USERS, len(clients)))
+            await _push_latency(api_port, active, len(active) / SEND_RATE)
             server, me = psutil.Process(pid), psutil.Process()
             cpu_before = (_cpu(server), _cpu(me))
-            latencies, lost, rate = await _push_latency(base, clients, push_seconds)
+            latencies, lost, rate = await _push_latency(api_port, active, push_seconds)
             p50, p95, p99 = _quantiles(latencies)
             sends = len(latencies) + lost
             server_ms = (_cpu(server) - cpu_before[0]) * 1000 / sends
             client_ms = (_cpu(me) - cpu_before[1]) * 1000 / sends
             print(
-                f"   push at {rate:.0f} sends/s for {push_seconds:.0f} s: {len(latencies)} received, "
+                f"   push at {rate:.0f} sends/s for {push_seconds:.0f} s to {len(active)} users: "
+                f"{len(latencies)} received, "
                 f"{lost} lost; send->receipt p50 {p50:.1f} ms, p95 {p95:.1f} ms, p99 {p99:.1f} ms",
                 flush=True,
             )

@@ -9,6 +9,7 @@ from typing import Any
 
 from fastapi import FastAPI
 from prometheus_client import CollectorRegistry
+from starlette.middleware import Middleware
 
 from webrana_common.auth.api_keys import parse_api_keys
 from webrana_common.auth.jwt import JWKSVerifier
@@ -36,7 +37,11 @@ def create_service_app(
     lifespan: ServiceLifespan | None = None,
     use_outbox: bool = False,
     openapi_tags: list[dict[str, Any]] | None = None,
+    inner_middleware: list[Middleware] | None = None,
 ) -> FastAPI:
+    """`inner_middleware` runs inside the request-id and metrics middleware (a fast path
+    answering from memory still gets a request id and its metrics)."""
+
     @asynccontextmanager
     async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         configure_logging(settings.service_name, settings.log_level)
@@ -93,6 +98,7 @@ def create_service_app(
     registry = CollectorRegistry()
     app.state.metrics_registry = registry
     install_problem_handlers(app)
+    app.user_middleware.extend(inner_middleware or [])
     app.add_middleware(PrometheusMiddleware, metrics=HttpMetrics(registry, settings.service_name))
     app.add_middleware(RequestIdMiddleware)
     app.include_router(health_router())

@@ -84,10 +84,8 @@ def create_app(settings: CatalogSettings | None = None) -> FastAPI:
         "a stable `code`.",
         lifespan=lifespan,
         openapi_tags=TAGS,
+        inner_middleware=[Middleware(PublicCatalogFastPath)],
     )
-    # Appended, not `add_middleware` (which puts a middleware outermost): innermost, so the
-    # request id and metrics middleware of create_service_app wrap the fast path's answers.
-    app.user_middleware.append(Middleware(PublicCatalogFastPath))
     app.include_router(public_router)
     app.include_router(plans_router)
     app.include_router(regions_router)

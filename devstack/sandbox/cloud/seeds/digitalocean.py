@@ -55,7 +55,7 @@ _IMAGES = [
     (164373311, "ubuntu-24-04-x64", "24.04 (LTS) x64", "Ubuntu", 7, 1.9),
     (129211873, "ubuntu-22-04-x64", "22.04 (LTS) x64", "Ubuntu", 7, 2.36),
     (163426722, "debian-12-x64", "12 x64", "Debian", 10, 1.06),
-    (161862476, "rocky-9-x64", "9 x64", "Rocky Linux", 10, 0.98),
+    (161862476, "rockylinux-9-x64", "9 x64", "Rocky Linux", 10, 0.98),
     # The live API says "AlmaLinux"; the pinned spec's `distribution` enum has no such value,
     # so the stand-in says "Unknown" to keep its responses valid against the spec.
     (162123917, "almalinux-9-x64", "AlmaLinux 9 x64", "Unknown", 10, 1.1),

@@ -29,6 +29,7 @@ _REGIONS = [
     ("ap-west", "Mumbai, IN", "in"),
     ("in-maa", "Chennai, IN", "in"),
     ("ap-southeast", "Sydney, AU", "au"),
+    ("au-mel", "Melbourne, AU", "au"),
     ("us-east", "Newark, NJ", "us"),
     ("eu-central", "Frankfurt, DE", "de"),
 ]

@@ -15,7 +15,7 @@ _OPTIONS = ["ddos_protection", "block_storage_storage_opt", "load_balancers", "k
 _REGIONS = [
     ("sgp", "Singapore", "SG", "Asia"),
     ("nrt", "Tokyo", "JP", "Asia"),
-    ("osa", "Osaka", "JP", "Asia"),
+    ("itm", "Osaka", "JP", "Asia"),
     ("icn", "Seoul", "KR", "Asia"),
     ("bom", "Mumbai", "IN", "Asia"),
     ("blr", "Bangalore", "IN", "Asia"),
