@@ -193,4 +193,6 @@ async def test_catalog_offers_singapore_sizes_and_current_images(do):
         page = (await do.get(url)).json()
         slugs += [i["slug"] for i in page["images"]]
         url = page["links"].get("pages", {}).get("next")
-    assert {"ubuntu-24-04-x64", "debian-12-x64", "rockylinux-9-x64", "almalinux-9-x64"} <= set(slugs)
+    assert {"ubuntu-24-04-x64", "debian-12-x64", "rockylinux-9-x64", "almalinux-9-x64"} <= set(
+        slugs
+    )
