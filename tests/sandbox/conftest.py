@@ -82,7 +82,7 @@ async def li(linode_app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
 async def wait_for(
     fetch: Callable[[], Awaitable[Any]],
     done: Callable[[Any], bool],
-    timeout: float = 3.0,
+    timeout: float = 10.0,
 ) -> Any:
     """Poll `fetch` until `done(result)`, as a provider adapter polls; the last result."""
     deadline = time.monotonic() + timeout

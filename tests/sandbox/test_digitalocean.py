@@ -75,6 +75,8 @@ async def test_list_by_tag_walks_every_page(do):
 async def test_reboot_is_an_action_to_poll_and_locks_the_droplet(do, wait):
     new = (await create(do))["droplet"]
     await wait(lambda: droplet(do, new["id"]), lambda d: d["status"] == "active")
+    # Long enough that the second action below arrives while the reboot runs, even under load.
+    await do.patch("/_sandbox/settings", json={"action_delay": 1.5})
     response = await do.post(f"/v2/droplets/{new['id']}/actions", json={"type": "reboot"})
     assert response.status_code == 201
     reboot = response.json()["action"]

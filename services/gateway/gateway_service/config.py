@@ -82,7 +82,7 @@ class GatewaySettings(ServiceSettings):
     service_name: str = "gateway"
     port: int = 3000
 
-    # Upstream HTTP: one keep-alive pool per service (see README, "Upstream client").
+    # Upstream HTTP: one keep-alive pool per service (see README, "Forwarding" and "Hot path").
     upstream_connect_timeout_seconds: float = Field(default=3.0, gt=0)
     upstream_timeout_seconds: float = Field(default=30.0, gt=0)
     upstream_max_connections: int = Field(default=256, ge=1)

@@ -2,7 +2,7 @@
 response parser (the C parser under uvicorn).
 
 Why not httpx or aiohttp: a proxied request must cost tens of microseconds of client work; a
-general client spends more than the whole budget (see README, "Upstream client"). This one does
+general client spends more than the whole budget (see README, "Hot path"). This one does
 exactly what the proxy needs: one request at a time, a streamed body in each direction with
 flow control both ways, and timeouts as timer handles rather than tasks.
 """
@@ -20,10 +20,7 @@ READ_LOW_WATER = 64 * 1024
 
 
 class UpstreamError(Exception):
-    """The exchange with the service failed; `before_response` says whether any of its answer
-    had arrived (if not, nothing was seen by the client either)."""
-
-    before_response = True
+    """The exchange with the service failed."""
 
 
 class UpstreamConnectError(UpstreamError):
@@ -81,7 +78,6 @@ class UpstreamResponse:
 
     def _fail(self, error: UpstreamError) -> None:
         if self.error is None and not self.complete:
-            error.before_response = not self.has_headers
             self.error = error
         self._wake()
 
@@ -129,9 +125,7 @@ class UpstreamResponse:
                 await self._wait(seconds)
             except TimeoutError:
                 self._connection.abort()
-                error = UpstreamTimeout("the response body stalled")
-                error.before_response = False
-                raise error from None
+                raise UpstreamTimeout("the response body stalled") from None
         data = self.take_body()
         return data
 

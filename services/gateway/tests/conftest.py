@@ -95,21 +95,19 @@ def gateway_settings(
 
 def run_gateway(settings: GatewaySettings) -> RunningGateway:
     app = create_app(settings)
-    server = LiveServer(app).start()
-    return RunningGateway(server.url, app, settings, server)
-
-
-@pytest.fixture(scope="session", autouse=True)
-def _no_uvicorn_proxy_headers() -> Iterator[None]:
-    # uvicorn believes X-Forwarded-For from 127.0.0.1 unless told otherwise; the gateway judges
-    # forwarded headers itself (TRUSTED_PROXIES) and runs with --no-proxy-headers.
+    # uvicorn believes X-Forwarded-For from 127.0.0.1 unless told otherwise, and rewrites the
+    # client address before the gateway sees it; the gateway runs with --no-proxy-headers. Its
+    # Config reads this variable when the server is built, inside start().
     previous = os.environ.get("FORWARDED_ALLOW_IPS")
     os.environ["FORWARDED_ALLOW_IPS"] = ""
-    yield
-    if previous is None:
-        os.environ.pop("FORWARDED_ALLOW_IPS", None)
-    else:
-        os.environ["FORWARDED_ALLOW_IPS"] = previous
+    try:
+        server = LiveServer(app).start()
+    finally:
+        if previous is None:
+            del os.environ["FORWARDED_ALLOW_IPS"]
+        else:
+            os.environ["FORWARDED_ALLOW_IPS"] = previous
+    return RunningGateway(server.url, app, settings, server)
 
 
 @pytest.fixture(scope="session")

@@ -7,8 +7,8 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import Row, select
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from notification_service.deliveries.models import Delivery, DeliveryStatus
 from webrana_common.pagination import paginate_newest_first
@@ -27,13 +27,17 @@ async def get(
     )
 
 
-async def for_notification(session: AsyncSession, notification_id: uuid.UUID) -> Sequence[Delivery]:
+async def outcomes(
+    session: AsyncSession | AsyncConnection, notification_id: uuid.UUID
+) -> Sequence[Row[Any]]:
+    """(channel, status, reason, scheduled_for) of a notification's deliveries."""
+    table = Delivery.__table__
     stmt = (
-        select(Delivery)
-        .where(Delivery.notification_id == notification_id)
-        .order_by(Delivery.channel)
+        select(table.c.channel, table.c.status, table.c.reason, table.c.scheduled_for)
+        .where(table.c.notification_id == notification_id)
+        .order_by(table.c.channel)
     )
-    return (await session.scalars(stmt)).all()
+    return (await session.execute(stmt)).all()
 
 
 async def stale_queued(

@@ -48,7 +48,6 @@ class LiveHub:
     def __init__(
         self,
         redis_url: str,
-        publisher: Redis,
         *,
         channel: str,
         heartbeat_seconds: float,
@@ -56,7 +55,11 @@ class LiveHub:
         reconnect_delay_seconds: float = 0.1,
     ) -> None:
         self.redis_url = redis_url
-        self.publisher = publisher
+        # One connection of its own, not the shared pool: a pooled checkout peeks at the
+        # socket first (a syscall per publish), and publishes are short and frequent.
+        self.publisher = Redis.from_url(
+            redis_url, single_connection_client=True, socket_connect_timeout=3, socket_timeout=5
+        )
         self.channel = channel
         self.heartbeat_seconds = heartbeat_seconds
         self.resync = resync
@@ -116,6 +119,8 @@ class LiveHub:
                 await task
         for connection in self.connections():
             connection.close(protocol.CLOSE_GOING_AWAY, "server restarting: reconnect and resume")
+        with contextlib.suppress(RedisError, OSError):
+            await self.publisher.aclose()
 
     async def _listen(self) -> None:
         failures = 0

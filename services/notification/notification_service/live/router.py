@@ -108,7 +108,7 @@ async def notifications_ws(websocket: WebSocket) -> None:
     hub.add(connection)  # before reading state: nothing published from here on is missed
     sender = asyncio.create_task(connection.run_sender())
     try:
-        unread, connection.last_seq = await service.connect_state(state.db, user_id)
+        unread, connection.last_seq = await service.connect_state(state.send_engine, user_id)
         connection.send(
             {
                 "type": "ready",
@@ -139,7 +139,10 @@ async def _resume(websocket: WebSocket, connection: LiveConnection, last_id: Any
         return
     settings: NotificationSettings = websocket.app.state.settings
     await service.resume(
-        websocket.app.state.db, connection, last_id=resume_from, limit=settings.ws_resume_limit
+        websocket.app.state.send_engine,
+        connection,
+        last_id=resume_from,
+        limit=settings.ws_resume_limit,
     )
 
 

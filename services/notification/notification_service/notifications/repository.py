@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import (
     Boolean,
     DateTime,
+    Row,
     Select,
     Text,
     Uuid,
@@ -21,7 +22,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from notification_service.notifications.models import Notification
 from webrana_common.pagination import paginate_newest_first
@@ -29,9 +30,9 @@ from webrana_common.pagination import paginate_newest_first
 _VISIBLE = and_(Notification.in_app.is_(True), Notification.deleted_at.is_(None))
 
 
-async def by_key(session: AsyncSession, key: str) -> Notification | None:
-    stmt = select(Notification).where(Notification.idempotency_key == key)
-    return (await session.scalars(stmt)).one_or_none()
+async def id_by_key(session: AsyncSession | AsyncConnection, key: str) -> uuid.UUID | None:
+    stmt = select(Notification.id).where(Notification.idempotency_key == key)
+    return (await session.execute(stmt)).scalar_one_or_none()
 
 
 async def get(session: AsyncSession, notification_id: uuid.UUID) -> Notification | None:
@@ -77,7 +78,7 @@ async def page(
     return (await session.scalars(stmt)).all()
 
 
-async def unread_count(session: AsyncSession, user_id: uuid.UUID) -> int:
+async def unread_count(session: AsyncSession | AsyncConnection, user_id: uuid.UUID) -> int:
     stmt = select(func.count()).where(
         Notification.user_id == user_id, Notification.read_at.is_(None), _VISIBLE
     )
@@ -109,7 +110,7 @@ async def mark_read(
 
 
 async def seq_of(
-    session: AsyncSession, user_id: uuid.UUID, notification_id: uuid.UUID
+    session: AsyncSession | AsyncConnection, user_id: uuid.UUID, notification_id: uuid.UUID
 ) -> int | None:
     """Of any of the user's notifications, deleted ones too (a resume point may be deleted)."""
     stmt = select(Notification.seq).where(
@@ -119,15 +120,17 @@ async def seq_of(
 
 
 async def after_seq(
-    session: AsyncSession, user_id: uuid.UUID, seq: int, limit: int
-) -> Sequence[Notification]:
+    session: AsyncSession | AsyncConnection, user_id: uuid.UUID, seq: int, limit: int
+) -> Sequence[Row[Any]]:
+    """Plain rows (the attributes NotificationView reads), oldest first."""
+    table = Notification.__table__
     stmt = (
-        select(Notification)
-        .where(Notification.user_id == user_id, Notification.seq > seq, _VISIBLE)
-        .order_by(Notification.seq)
+        select(table)
+        .where(table.c.user_id == user_id, table.c.seq > seq, _VISIBLE)
+        .order_by(table.c.seq)
         .limit(limit)
     )
-    return (await session.scalars(stmt)).all()
+    return (await session.execute(stmt)).all()
 
 
 async def delete_read_before(session: AsyncSession, cutoff: datetime, batch: int) -> int:
@@ -228,7 +231,7 @@ def _json_value(value: Any) -> Any:
 
 
 async def insert_many(
-    session: AsyncSession,
+    session: AsyncSession | AsyncConnection,
     common: dict[str, Any],
     rows: Sequence[dict[str, Any]],
     deliveries: Sequence[dict[str, Any]],

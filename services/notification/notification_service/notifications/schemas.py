@@ -5,6 +5,7 @@ from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import Row
 
 from notification_service.contracts import Category, NotificationEvent, Priority
 from notification_service.notifications.models import Notification
@@ -29,7 +30,7 @@ class NotificationView(BaseModel):
     created_at: datetime
 
     @classmethod
-    def of(cls, row: Notification) -> NotificationView:
+    def of(cls, row: Notification | Row[Any]) -> NotificationView:
         return cls.model_validate(
             {
                 "id": row.id,

@@ -6,13 +6,13 @@ from typing import Any
 
 from sqlalchemy import Row, select
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from notification_service.preferences.models import Preference
 from webrana_common.db.base import utcnow
 
 
-async def get(session: AsyncSession, user_id: uuid.UUID) -> Row[Any] | None:
+async def get(session: AsyncSession | AsyncConnection, user_id: uuid.UUID) -> Row[Any] | None:
     """A plain row (not an ORM object): read on every send, so kept cheap."""
     table = Preference.__table__
     return (await session.execute(select(table).where(table.c.user_id == user_id))).first()

@@ -10,7 +10,7 @@ from datetime import datetime, time
 from typing import Any
 
 from sqlalchemy import Row
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from notification_service.contracts import LOCKED_CATEGORIES, Category, Channel
 from notification_service.errors import PreferenceLocked
@@ -72,7 +72,7 @@ class Preferences:
         return quiet_until(now, self.quiet_start, self.quiet_end)
 
 
-async def load(session: AsyncSession, user_id: uuid.UUID) -> Preferences:
+async def load(session: AsyncSession | AsyncConnection, user_id: uuid.UUID) -> Preferences:
     return Preferences.of(await repository.get(session, user_id))
 
 

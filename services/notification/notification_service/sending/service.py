@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from pydantic import ValidationError
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from notification_service.clients import AuthClient
 from notification_service.config import NotificationSettings
@@ -16,13 +16,13 @@ from notification_service.delivery_queue import DeliveryQueue
 from notification_service.errors import InvalidEventData
 from notification_service.live.hub import LivePublisher
 from notification_service.notifications import repository as notifications
-from notification_service.notifications.models import Notification
 from notification_service.preferences import service as preferences
 from notification_service.rendering.renderer import Renderer
 from notification_service.sending.planning import plan_channels
 from notification_service.sending.schemas import DeliveryOutcome, SendResult
-from notification_service.sending.store import Outgoing, dispatch_after_commit, store
+from notification_service.sending.store import Outgoing, dispatch_now, store
 from webrana_common.db.base import utcnow
+from webrana_common.db.session import Database
 
 
 @dataclass(frozen=True)
@@ -47,29 +47,32 @@ def check_data(body: SendNotification) -> EventData:
 
 
 async def send(
-    session: AsyncSession, senders: Senders, body: SendNotification, key: str
+    engine: AsyncEngine, db: Database, senders: Senders, body: SendNotification, key: str
 ) -> SendResult:
-    """A key stored before is found by the insert itself (ON CONFLICT), not by a lookup
-    first: one statement on the hot path, and two racing requests cannot both win."""
+    """The hot path of the service, on the autocommit engine: two statements, no transaction
+    around them (the insert is one atomic statement, see `insert_many`), and no pool pre-ping.
+
+    A key stored before is found by the insert itself (ON CONFLICT), not by a lookup first,
+    so two racing requests cannot both win."""
     data = check_data(body)
     spec = EVENTS[body.event]
     user = await senders.auth.get_user(body.user_id)
     now = utcnow()
-    plans = plan_channels(
-        spec,
-        body.channels,
-        user,
-        await preferences.load(session, user.id),
-        now=now,
-        telegram_enabled=senders.settings.telegram_enabled,
-    )
-    outgoing = Outgoing(user, key, plans, senders.renderer.in_app(body.event, user.locale, data))
-    stored = await store(session, spec, data.model_dump(mode="json"), [outgoing], now=now)
-    if not stored:
-        existing = await notifications.by_key(session, key)
-        assert existing is not None
-        return await _duplicate(session, existing)
-    dispatch_after_commit(session, senders.hub, senders.queue, stored)
+    async with engine.connect() as connection:
+        plans = plan_channels(
+            spec,
+            body.channels,
+            user,
+            await preferences.load(connection, user.id),
+            now=now,
+            telegram_enabled=senders.settings.telegram_enabled,
+        )
+        in_app = senders.renderer.in_app(body.event, user.locale, data)
+        outgoing = Outgoing(user, key, plans, in_app)
+        stored = await store(connection, spec, data.model_dump(mode="json"), [outgoing], now=now)
+        if not stored:
+            return await _duplicate(connection, key)
+    dispatch_now(db, senders.hub, senders.queue, stored)
     return SendResult(
         notification_id=stored[0].notification_id,
         duplicate=False,
@@ -82,10 +85,12 @@ async def send(
     )
 
 
-async def _duplicate(session: AsyncSession, notification: Notification) -> SendResult:
-    rows = await deliveries.for_notification(session, notification.id)
+async def _duplicate(connection: AsyncConnection, key: str) -> SendResult:
+    notification_id = await notifications.id_by_key(connection, key)
+    assert notification_id is not None  # the insert just met it
+    rows = await deliveries.outcomes(connection, notification_id)
     return SendResult(
-        notification_id=notification.id,
+        notification_id=notification_id,
         duplicate=True,
         deliveries=[DeliveryOutcome.model_validate(row, from_attributes=True) for row in rows],
     )

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from notification_service.clients import AuthUser
 from notification_service.contracts import Channel, EventSpec
@@ -24,7 +24,7 @@ from notification_service.live.hub import LivePublisher
 from notification_service.notifications import repository as notifications
 from notification_service.rendering.renderer import InApp, locale_for
 from notification_service.sending.planning import ChannelPlan
-from webrana_common.db.session import after_commit
+from webrana_common.db.session import AfterCommit, Database, after_commit
 
 
 @dataclass(frozen=True)
@@ -46,7 +46,7 @@ class Stored:
 
 
 async def store(
-    session: AsyncSession,
+    session: AsyncSession | AsyncConnection,
     spec: EventSpec,
     data: dict[str, Any],
     outgoing: Sequence[Outgoing],
@@ -153,9 +153,9 @@ def _view(row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def dispatch_after_commit(
-    session: AsyncSession, hub: LivePublisher, queue: DeliveryQueue, stored: Sequence[Stored]
-) -> None:
+def _dispatch(
+    hub: LivePublisher, queue: DeliveryQueue, stored: Sequence[Stored]
+) -> AfterCommit | None:
     """Live push first (it is what a waiting user sees), then the channel jobs. A job lost
     here (Redis down, crash) is found by the `deliveries.requeue` cron."""
     live = [(s.user_id, protocol.new(s.view, s.unread_count)) for s in stored if s.visible]
@@ -166,7 +166,7 @@ def dispatch_after_commit(
         if d["status"] == DeliveryStatus.QUEUED
     ]
     if not live and not jobs:
-        return
+        return None
 
     async def run() -> None:
         try:
@@ -176,4 +176,21 @@ def dispatch_after_commit(
             if jobs:
                 await queue.enqueue_many(jobs)
 
-    after_commit(session, run)
+    return run
+
+
+def dispatch_after_commit(
+    session: AsyncSession, hub: LivePublisher, queue: DeliveryQueue, stored: Sequence[Stored]
+) -> None:
+    run = _dispatch(hub, queue, stored)
+    if run is not None:
+        after_commit(session, run)
+
+
+def dispatch_now(
+    db: Database, hub: LivePublisher, queue: DeliveryQueue, stored: Sequence[Stored]
+) -> None:
+    """For what an autocommit statement stored: it is committed already."""
+    run = _dispatch(hub, queue, stored)
+    if run is not None:
+        db.run_in_background(run)

@@ -53,6 +53,6 @@ async def test_a_lost_subscription_is_resynced_from_the_database(
             missed = (await send(http, user, "VPS_ACTIVE"))["notification_id"]
         finally:
             await redis.aclose()
-        pushed = await receive(tab, "notification:new", timeout=5)
+        pushed = await receive(tab, "notification:new", timeout=10)
         assert pushed["notification"]["id"] == missed
         assert (await receive(tab, "resumed"))["count"] == 1

@@ -119,7 +119,7 @@ async def test_the_socket_closes_with_4401_when_the_token_expires_unless_refresh
         started = time.monotonic()
         code, reason = await _closed_with(ws)
     assert code == 4401 and reason == "token expired"
-    assert 0.5 < time.monotonic() - started < 2.5
+    assert 0.5 < time.monotonic() - started < 5
 
     async with ws_connect(server, user, ttl=0.8) as (ws, _):
         await ws.send(json.dumps({"type": "auth", "token": token_for(user, ttl=600)}))

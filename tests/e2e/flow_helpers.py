@@ -1,0 +1,249 @@
+"""A customer of a real fleet (`devstack.testing.Fleet`), over HTTP only: register, read the
+verification mail from the SMTP sink, log in, browse the catalog, order, pay an invoice, have
+the Tripay stand-in report the payment, and wait for the server. Shared by
+tests/e2e/test_order_flow.py and tests/perf/bench_order_flow.py."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from devstack.fleet import HOST, SANDBOX_PORTS, SERVICE_PORTS
+from devstack.testing import Fleet
+
+# The three cloud stand-ins read these at start (devstack/sandbox/README.md, "Settings").
+CLOUDS = ("DIGITALOCEAN", "VULTR", "LINODE")
+ROUTED = ("auth", "catalog", "order", "billing")  # what a customer's order needs
+PASSWORD = "Kopi-tubruk-tanpa-gula-77"
+VERIFY_LINK = re.compile(r"/verify-email\?token=([A-Za-z0-9_\-]+)")
+
+
+def cloud_delays(boot: float, action: float) -> dict[str, str]:
+    env = {}
+    for cloud in CLOUDS:
+        env[f"{cloud}_SANDBOX_BOOT_DELAY"] = str(boot)
+        env[f"{cloud}_SANDBOX_ACTION_DELAY"] = str(action)
+    return env
+
+
+class FlowFleet(Fleet):
+    """A `Fleet` whose `webrana up` gets extra environment (passed on to every child)."""
+
+    def __init__(self, home: Path, offset: int, extra_env: dict[str, str]) -> None:
+        super().__init__(home, offset)
+        self.extra_env = extra_env
+
+    def env(self) -> dict[str, str]:
+        return super().env() | self.extra_env
+
+
+@dataclass(frozen=True)
+class Endpoints:
+    """Where a customer's calls go: the gateway when it routes them, else each service."""
+
+    via_gateway: bool
+    urls: dict[str, str]  # service -> base URL a customer uses for it
+    tripay: str
+    smtp_http: str
+    gateway_ready: dict[str, Any] = field(default_factory=dict)
+
+    def __getitem__(self, service: str) -> str:
+        return self.urls[service]
+
+
+def endpoints(fleet: Fleet, timeout: float = 20) -> Endpoints:
+    """The gateway if its /ready says every service of the order flow is up, else direct."""
+    services = {
+        name: f"http://{HOST}:{port + fleet.offset}" for name, port in SERVICE_PORTS.items()
+    }
+    gateway = services.pop("gateway")
+    tripay = f"http://{HOST}:{SANDBOX_PORTS['tripay'] + fleet.offset}"
+    smtp_http = f"http://{HOST}:{SANDBOX_PORTS['smtp-http'] + fleet.offset}"
+    ready: dict[str, Any] = {}
+    deadline = time.monotonic() + timeout
+    with fleet.http() as client:
+        while time.monotonic() < deadline:
+            try:
+                response = client.get(f"{gateway}/ready")
+                ready = response.json()
+                upstreams = ready.get("upstreams", {})
+                if response.status_code == 200 and all(
+                    upstreams.get(name, {}).get("status") == "ok" for name in ROUTED
+                ):
+                    urls = dict.fromkeys(services, gateway)
+                    return Endpoints(True, urls, tripay, smtp_http, ready)
+            except (httpx.HTTPError, ValueError):
+                pass
+            time.sleep(0.5)
+    return Endpoints(False, services, tripay, smtp_http, ready)
+
+
+class FlowError(AssertionError):
+    pass
+
+
+def expect(response: httpx.Response, *statuses: int) -> Any:
+    if response.status_code not in statuses:
+        raise FlowError(
+            f"{response.request.method} {response.request.url} -> {response.status_code}: "
+            f"{response.text[:500]}"
+        )
+    return response.json() if response.content else None
+
+
+def new_email(tag: str) -> str:
+    return f"{tag}-{uuid.uuid4().hex[:12]}@example.com"
+
+
+class Customer:
+    """One customer: their own token, every call a real HTTP request."""
+
+    def __init__(self, client: httpx.AsyncClient, api: Endpoints, email: str) -> None:
+        self.client = client
+        self.api = api
+        self.email = email
+        self.token: str | None = None
+        self.user: dict[str, Any] = {}
+
+    @property
+    def headers(self) -> dict[str, str]:
+        assert self.token, "log in first"
+        return {"Authorization": f"Bearer {self.token}"}
+
+    async def register(self, full_name: str = "Siti Pelanggan") -> dict[str, Any]:
+        response = await self.client.post(
+            f"{self.api['auth']}/api/v1/auth/register",
+            json={"email": self.email, "password": PASSWORD, "full_name": full_name},
+        )
+        self.user = expect(response, 201)
+        return self.user
+
+    async def verification_token(self, timeout: float = 20) -> str:
+        """The token of the verification link mailed to this customer (the SMTP sink)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            listing = await self.client.get(
+                f"{self.api.smtp_http}/messages", params={"to": self.email}
+            )
+            for summary in expect(listing, 200)["messages"]:
+                message = expect(
+                    await self.client.get(f"{self.api.smtp_http}/messages/{summary['id']}"), 200
+                )
+                if match := VERIFY_LINK.search(message.get("text") or message.get("html") or ""):
+                    return match.group(1)
+            if time.monotonic() > deadline:
+                raise FlowError(f"no verification mail for {self.email} within {timeout} s")
+            await asyncio.sleep(0.2)
+
+    async def verify_email(self, token: str) -> None:
+        response = await self.client.post(
+            f"{self.api['auth']}/api/v1/auth/verify-email", json={"token": token}
+        )
+        expect(response, 200, 204)
+
+    async def login(self) -> dict[str, Any]:
+        response = await self.client.post(
+            f"{self.api['auth']}/api/v1/auth/login",
+            json={"email": self.email, "password": PASSWORD},
+        )
+        pair = expect(response, 200)
+        self.token = pair["access_token"]
+        return pair
+
+    async def me(self) -> dict[str, Any]:
+        response = await self.client.get(f"{self.api['auth']}/api/v1/auth/me", headers=self.headers)
+        return dict(expect(response, 200))
+
+    async def plans(self) -> list[dict[str, Any]]:
+        response = await self.client.get(f"{self.api['catalog']}/api/v1/catalog/plans")
+        return list(expect(response, 200)["items"])
+
+    async def plan(self, slug: str) -> dict[str, Any]:
+        response = await self.client.get(f"{self.api['catalog']}/api/v1/catalog/plans/{slug}")
+        return dict(expect(response, 200))
+
+    async def place_order(
+        self, plan: dict[str, Any], region: str, image: str, hostname: str
+    ) -> httpx.Response:
+        return await self.client.post(
+            f"{self.api['order']}/api/v1/orders",
+            headers=self.headers,
+            json={
+                "plan_id": plan["id"],
+                "region": region,
+                "image": image,
+                "hostname": hostname,
+                "billing_cycle": "monthly",
+                "payment": "tripay",
+            },
+        )
+
+    async def order(self, order_id: str) -> httpx.Response:
+        return await self.client.get(
+            f"{self.api['order']}/api/v1/orders/{order_id}", headers=self.headers
+        )
+
+    async def invoice(self, invoice_id: str) -> httpx.Response:
+        return await self.client.get(
+            f"{self.api['billing']}/api/v1/billing/invoices/{invoice_id}", headers=self.headers
+        )
+
+    async def pay(self, invoice_id: str, channel: str = "QRIS") -> httpx.Response:
+        return await self.client.post(
+            f"{self.api['billing']}/api/v1/billing/invoices/{invoice_id}/pay",
+            headers=self.headers,
+            json={"channel": channel},
+        )
+
+    async def invoice_of(self, order_id: str, timeout: float, interval: float = 0.1) -> Any:
+        """The order's invoice, from my invoice list. The order service asks billing for it
+        through its outbox, after answering, and learns its id only when it is paid: a client
+        finds it at billing, by `order_id`."""
+        deadline = time.monotonic() + timeout
+        while True:
+            response = await self.client.get(
+                f"{self.api['billing']}/api/v1/billing/invoices",
+                headers=self.headers,
+                params={"kind": "order"},
+            )
+            for invoice in expect(response, 200)["items"]:
+                if invoice["order_id"] == order_id:
+                    return invoice
+            if time.monotonic() > deadline:
+                raise FlowError(f"no invoice for order {order_id} within {timeout} s")
+            await asyncio.sleep(interval)
+
+    async def wait_for_order(
+        self, order_id: str, done: Any, timeout: float, interval: float = 0.2
+    ) -> dict[str, Any]:
+        """Poll the order until `done(order)`; FlowError with its last state otherwise."""
+        deadline = time.monotonic() + timeout
+        while True:
+            order = expect(await self.order(order_id), 200)
+            if done(order):
+                return dict(order)
+            if order["status"] in ("PROVISIONING_FAILED", "CANCELLED", "EXPIRED"):
+                raise FlowError(f"order {order['number']} ended {order['status']}: {order}")
+            if time.monotonic() > deadline:
+                raise FlowError(f"order {order['number']} still {order['status']}: {order}")
+            await asyncio.sleep(interval)
+
+
+async def tripay_pay(client: httpx.AsyncClient, api: Endpoints, invoice_number: str) -> Any:
+    """What `webrana sandbox pay INV-...` does: the customer pays at Tripay, and the stand-in
+    sends billing the signed callback."""
+    response = await client.post(
+        f"{api.tripay}/_sandbox/transactions/{invoice_number}/pay", json={}
+    )
+    return expect(response, 200)
+
+
+def is_active(order: dict[str, Any]) -> bool:
+    return order["status"] == "ACTIVE" and bool(order.get("ipv4"))

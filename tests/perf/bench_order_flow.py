@@ -1,0 +1,431 @@
+"""The checkout under load (issue 5): a real fleet (`webrana up`: every service, its workers,
+embedded PostgreSQL and Redis, the stand-ins with zero boot and action delays), and customers
+running complete flows over HTTP through the gateway, back to back, for 60 s:
+
+    POST /api/v1/orders (tripay) -> find its invoice at billing -> POST .../pay {QRIS}
+    -> the Tripay stand-in pays it (signed callback to billing through the gateway)
+    -> poll the order until ACTIVE with an IPv4
+
+Printed: flows/s sustained (flows that reached ACTIVE inside the window), p50/p95 of order
+creation, p50/p95 from the stand-in's payment to ACTIVE (as the client saw it, polling every
+POLL_SECONDS, and as the databases recorded it: billing's callback row -> order's
+activated_at), then a count in the databases that no flow was lost or duplicated: one
+order per 201, one invoice per order, one PAID payment and one callback per invoice, one
+provisioning task, one provider request and one cloud server per paid order, every paid order
+ACTIVE after the drain.
+
+The gateway's rate limits are raised for the run (one client address and a few dozen users
+would otherwise be refused long before the services are measured); the limiter itself still
+runs. Users are registered and logged in before the clock starts.
+
+Targets (issue 5): >= 20 flows/s sustained, p95 order creation <= 150 ms.
+`--smoke`: ~10 s, 8 concurrent flows, no targets.
+`BENCH_ORDER_FLOW_CONCURRENCY=N` overrides the number of concurrent flows.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import shutil
+import statistics
+import tempfile
+import time
+import uuid
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+
+from devstack.testing import free_offset
+from tests.e2e.flow_helpers import (
+    Customer,
+    Endpoints,
+    FlowError,
+    FlowFleet,
+    cloud_delays,
+    endpoints,
+    expect,
+    is_active,
+    new_email,
+    tripay_pay,
+)
+
+DURATION = 60.0
+SMOKE_DURATION = 10.0
+CONCURRENCY = 48
+SMOKE_CONCURRENCY = 8
+USERS = 48
+DRAIN_SECONDS = 90.0
+POLL_SECONDS = 0.25
+TARGET_FLOWS_PER_SECOND = 20.0
+TARGET_P95_CREATE_MS = 150.0
+FLEET_ENV = cloud_delays(0, 0) | {
+    "RATE_LIMIT_AUTH": "100000/minute",
+    "RATE_LIMIT_READ": "1000000/minute",
+    "RATE_LIMIT_WRITE": "1000000/minute",
+}
+CLOUD_PORTS = {"digitalocean": 3993, "vultr": 3994, "linode": 3995}
+
+
+@dataclass
+class Offer:
+    plan: dict[str, Any]
+    region: str
+    image: str
+
+
+@dataclass
+class Flow:
+    started: float
+    order_id: str | None = None
+    invoice_number: str | None = None
+    create_ms: float | None = None
+    paid_at: float | None = None  # when the stand-in was told to pay
+    active_at: float | None = None
+    error: str | None = None
+
+
+async def _offers(customer: Customer) -> list[Offer]:
+    """The cheapest plan of each provider, so that all three adapters and stand-ins work."""
+    cheapest: dict[str, dict[str, Any]] = {}
+    for plan in await customer.plans():
+        provider = plan["provider"]["slug"]
+        price = plan["prices"]["monthly"]["amount_idr"]
+        if (
+            provider not in cheapest
+            or price < cheapest[provider]["prices"]["monthly"]["amount_idr"]
+        ):
+            cheapest[provider] = plan
+    offers = []
+    for listed in cheapest.values():
+        plan = await customer.plan(listed["slug"])
+        images = [i["slug"] for i in plan["images"]]
+        image = "ubuntu-24.04" if "ubuntu-24.04" in images else images[0]
+        offers.append(Offer(plan, plan["regions"][0]["slug"], image))
+    return offers
+
+
+async def _customers(client: httpx.AsyncClient, api: Endpoints, count: int) -> list[Customer]:
+    gate = asyncio.Semaphore(4)  # argon2 costs ~30 ms of a core per hash
+
+    async def one(index: int) -> Customer:
+        async with gate:
+            customer = Customer(client, api, new_email(f"bench{index}"))
+            await customer.register()
+            await customer.login()
+            return customer
+
+    return list(await asyncio.gather(*(one(i) for i in range(count))))
+
+
+async def _flow(
+    client: httpx.AsyncClient, api: Endpoints, customer: Customer, offer: Offer
+) -> Flow:
+    flow = Flow(started=time.monotonic())
+    try:
+        hostname = f"bench-{uuid.uuid4().hex[:10]}"
+        start = time.perf_counter()
+        response = await customer.place_order(offer.plan, offer.region, offer.image, hostname)
+        flow.create_ms = (time.perf_counter() - start) * 1000
+        order = expect(response, 201)
+        flow.order_id = order["id"]
+        invoice = await customer.invoice_of(order["id"], timeout=60, interval=0.1)
+        flow.invoice_number = invoice["number"]
+        expect(await customer.pay(invoice["id"], "QRIS"), 201)
+        flow.paid_at = time.monotonic()
+        await tripay_pay(client, api, invoice["number"])
+        await customer.wait_for_order(order["id"], is_active, 120, interval=POLL_SECONDS)
+        flow.active_at = time.monotonic()
+    except (FlowError, httpx.HTTPError) as exc:
+        flow.error = f"{type(exc).__name__}: {exc}"[:300]
+    return flow
+
+
+async def _load(
+    client: httpx.AsyncClient,
+    api: Endpoints,
+    customers: list[Customer],
+    offers: list[Offer],
+    concurrency: int,
+    duration: float,
+) -> tuple[list[Flow], float, float]:
+    """`concurrency` loops, each running one flow after another; new flows start until
+    `duration` is over, the ones under way then finish (the drain)."""
+    flows: list[Flow] = []
+    start = time.monotonic()
+    end = start + duration
+
+    async def loop(index: int) -> None:
+        n = index
+        while time.monotonic() < end:
+            customer = customers[n % len(customers)]
+            flows.append(await _flow(client, api, customer, offers[n % len(offers)]))
+            n += concurrency
+
+    await asyncio.wait_for(
+        asyncio.gather(*(loop(i) for i in range(concurrency))), duration + DRAIN_SECONDS
+    )
+    return flows, start, end
+
+
+def _pct(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    if len(values) == 1:
+        return values[0]
+    return statistics.quantiles(values, n=100, method="inclusive")[q - 1]
+
+
+async def _fetch(url: str, query: str) -> list[asyncpg.Record]:
+    conn = await asyncpg.connect(url)
+    try:
+        return list(await conn.fetch(query))
+    finally:
+        await conn.close()
+
+
+async def _audit(fleet: FlowFleet, api: Endpoints, flows: list[Flow]) -> tuple[list[str], dict]:
+    """What the databases and the cloud stand-ins hold, against what the clients did."""
+    problems: list[str] = []
+    created = {f.order_id for f in flows if f.order_id}
+    paid = {f.order_id for f in flows if f.paid_at and f.order_id}
+    orders = await _fetch(
+        fleet.database_url("order"),
+        "SELECT o.id::text AS id, o.status, o.activated_at,"
+        " (SELECT count(*) FROM provisioning_tasks t WHERE t.order_id = o.id) AS tasks,"
+        " (SELECT count(*) FROM order_events e WHERE e.order_id = o.id"
+        "   AND e.to_status = 'ACTIVE') AS activations,"
+        " (SELECT count(*) FROM order_events e WHERE e.order_id = o.id"
+        "   AND e.to_status = 'PAID') AS payments_heard"
+        " FROM orders o",
+    )
+    invoices = await _fetch(
+        fleet.database_url("billing"),
+        "SELECT i.order_id::text AS order_id, i.number, i.status,"
+        " (SELECT count(*) FROM payments p WHERE p.invoice_id = i.id"
+        "   AND p.status = 'PAID') AS paid_payments,"
+        " (SELECT count(*) FROM payments p WHERE p.invoice_id = i.id) AS payments,"
+        " (SELECT min(c.received_at) FROM tripay_callbacks c"
+        "   WHERE c.merchant_ref = i.number) AS callback_at,"
+        " (SELECT count(*) FROM tripay_callbacks c WHERE c.merchant_ref = i.number) AS callbacks"
+        " FROM invoices i WHERE i.kind = 'order'",
+    )
+    requests = await _fetch(
+        fleet.database_url("provider"),
+        "SELECT idempotency_key, state, count(*) OVER (PARTITION BY idempotency_key) AS n"
+        " FROM provision_requests",
+    )
+    servers: Counter[str] = Counter()
+    async with httpx.AsyncClient(timeout=30, trust_env=False) as client:
+        for port in CLOUD_PORTS.values():
+            listing = await client.get(f"http://127.0.0.1:{port + fleet.offset}/_sandbox/servers")
+            for server in _items(expect(listing, 200)):
+                for tag in _tags(server):
+                    if tag.startswith("wbr-order-"):
+                        servers[tag.removeprefix("wbr-order-")] += 1
+
+    in_db = Counter(r["id"] for r in orders)
+    by_order = {r["id"]: r for r in orders}
+    invoices_per_order = Counter(r["order_id"] for r in invoices)
+    invoice_of = {r["order_id"]: r for r in invoices}
+    requests_per_key = Counter(r["idempotency_key"] for r in requests)
+
+    def check(what: str, bad: list[Any]) -> None:
+        if bad:
+            problems.append(f"{what}: {len(bad)} (e.g. {bad[:3]})")
+
+    check("orders the clients got a 201 for, missing", sorted(created - set(in_db)))
+    check("orders no client placed (duplicates)", sorted(set(in_db) - created))
+    check("orders without exactly one invoice", [o for o in created if invoices_per_order[o] != 1])
+    check(
+        "paid orders not ACTIVE after the drain (lost)",
+        [o for o in paid if by_order.get(o, {}).get("status") != "ACTIVE"],
+    )
+    check(
+        "paid invoices without exactly one PAID payment",
+        [o for o in paid if o in invoice_of and invoice_of[o]["paid_payments"] != 1],
+    )
+    check(
+        "paid invoices without exactly one callback",
+        [o for o in paid if o in invoice_of and invoice_of[o]["callbacks"] != 1],
+    )
+    check(
+        "orders with more than one provisioning task",
+        [o for o in in_db if by_order[o]["tasks"] > 1],
+    )
+    check(
+        "orders moved to PAID or ACTIVE more than once",
+        [o for o in in_db if by_order[o]["activations"] > 1 or by_order[o]["payments_heard"] > 1],
+    )
+    active = [o for o in in_db if by_order[o]["status"] == "ACTIVE"]
+    check(
+        "ACTIVE orders without exactly one provider request",
+        [o for o in active if requests_per_key[o] != 1],
+    )
+    check("ACTIVE orders without exactly one cloud server", [o for o in active if servers[o] != 1])
+    check("cloud servers of no order", sorted(set(servers) - set(in_db)))
+
+    server_side = []
+    for order_id in active:
+        callback_at = invoice_of.get(order_id, {}).get("callback_at")
+        activated_at = by_order[order_id]["activated_at"]
+        if callback_at and activated_at:
+            server_side.append((activated_at - callback_at).total_seconds())
+    figures = {
+        "orders": len(in_db),
+        "statuses": dict(Counter(r["status"] for r in orders)),
+        "invoices": len(invoices),
+        "invoice statuses": dict(Counter(r["status"] for r in invoices)),
+        "payments": sum(r["payments"] for r in invoices),
+        "provider requests": len(requests),
+        "cloud servers": sum(servers.values()),
+        "server_side_seconds": server_side,
+    }
+    return problems, figures
+
+
+def _tags(server: dict[str, Any]) -> list[str]:
+    tags = server.get("tags")
+    if tags is None and isinstance(server.get("view"), dict):
+        tags = server["view"].get("tags")
+    return [str(t) for t in tags or []]
+
+
+def _items(body: Any) -> list[dict[str, Any]]:
+    if isinstance(body, list):
+        return body
+    for key in ("servers", "items", "data"):
+        if isinstance(body.get(key), list):
+            return list(body[key])
+    return []
+
+
+async def _outboxes(fleet: FlowFleet) -> dict[str, dict[str, int]]:
+    """Messages still waiting in each outbox, per target, after the drain."""
+    found: dict[str, dict[str, int]] = {}
+    for service in ("order", "billing"):
+        with contextlib.suppress(asyncpg.PostgresError):
+            rows = await _fetch(
+                fleet.database_url(service),
+                "SELECT status || ' ' || regexp_replace(target, '[0-9a-f-]{36}', '{id}', 'g')"
+                " AS what, count(*) AS n FROM outbox_messages"
+                " WHERE delivered_at IS NULL GROUP BY 1",
+            )
+            found[service] = {r["what"]: r["n"] for r in rows}
+    return found
+
+
+async def main(smoke: bool) -> None:
+    duration = SMOKE_DURATION if smoke else DURATION
+    concurrency = int(
+        os.environ.get("BENCH_ORDER_FLOW_CONCURRENCY")
+        or (SMOKE_CONCURRENCY if smoke else CONCURRENCY)
+    )
+    users = min(USERS, max(concurrency, 4))
+    home = Path(tempfile.mkdtemp(prefix="bench-order-flow-"))
+    fleet = FlowFleet(home / "home", free_offset(), FLEET_ENV)
+    try:
+        started = time.monotonic()
+        await asyncio.to_thread(fleet.start)
+        api = await asyncio.to_thread(endpoints, fleet)
+        print(
+            f"   fleet up in {time.monotonic() - started:.1f} s (offset {fleet.offset}); "
+            f"customers call {'the gateway' if api.via_gateway else 'the services directly'}",
+            flush=True,
+        )
+        limits = httpx.Limits(
+            max_connections=concurrency * 4, max_keepalive_connections=concurrency * 2
+        )
+        async with httpx.AsyncClient(timeout=60, trust_env=False, limits=limits) as client:
+            customers = await _customers(client, api, users)
+            offers = await _offers(customers[0])
+            print(
+                f"   {len(customers)} customers; plans: "
+                + ", ".join(f"{o.plan['slug']} ({o.region})" for o in offers),
+                flush=True,
+            )
+            load_before = os.getloadavg()
+            flows, start, end = await _load(client, api, customers, offers, concurrency, duration)
+            load_after = os.getloadavg()
+        _report(flows, start, end, concurrency, smoke, load_before, load_after)
+        problems, figures = await _audit(fleet, api, flows)
+        server_side = figures.pop("server_side_seconds")
+        print(f"   databases: {figures}", flush=True)
+        print(
+            f"   payment callback -> ACTIVE (server side, billing's callback row -> order's "
+            f"activated_at): p50 {_pct(server_side, 50) * 1000:.0f} ms, "
+            f"p95 {_pct(server_side, 95) * 1000:.0f} ms",
+            flush=True,
+        )
+        print(f"   undelivered outbox messages: {await _outboxes(fleet)}", flush=True)
+        if problems:
+            print("   LOST OR DUPLICATED:\n     " + "\n     ".join(problems), flush=True)
+            raise SystemExit("order flow: flows lost or duplicated")
+        print("   no flow lost or duplicated", flush=True)
+    finally:
+        with contextlib.suppress(Exception):
+            await asyncio.to_thread(fleet.stop)
+        await asyncio.to_thread(fleet.kill)
+        shutil.rmtree(home, ignore_errors=True)
+
+
+def _report(
+    flows: list[Flow],
+    start: float,
+    end: float,
+    concurrency: int,
+    smoke: bool,
+    load_before: tuple[float, float, float],
+    load_after: tuple[float, float, float],
+) -> None:
+    duration = end - start
+    done = [f for f in flows if f.active_at is not None]
+    in_window = [f for f in done if f.active_at is not None and f.active_at <= end]
+    errors = Counter((f.error or "").split(":")[0] for f in flows if f.error)
+    create = [f.create_ms for f in flows if f.create_ms is not None]
+    to_active = [f.active_at - f.paid_at for f in done if f.paid_at and f.active_at]
+    last = max((f.active_at for f in done if f.active_at), default=end)
+    rate = len(in_window) / duration
+    p95_create = _pct(create, 95)
+    print(
+        f"   {concurrency} concurrent flows for {duration:.0f} s: {len(flows)} started, "
+        f"{len(done)} ACTIVE ({len(in_window)} inside the window), {sum(errors.values())} failed"
+        + (f" {dict(errors)}" if errors else ""),
+        flush=True,
+    )
+    print(
+        f"   flows/s sustained: {rate:.1f} (window); {len(done) / (last - start):.1f} "
+        f"including the drain of {max(0.0, last - end):.1f} s",
+        flush=True,
+    )
+    print(
+        f"   order create: p50 {_pct(create, 50):.0f} ms, p95 {p95_create:.0f} ms, "
+        f"max {max(create, default=float('nan')):.0f} ms",
+        flush=True,
+    )
+    print(
+        f"   payment -> ACTIVE as the client saw it (polling every {POLL_SECONDS} s): "
+        f"p50 {_pct(to_active, 50) * 1000:.0f} ms, p95 {_pct(to_active, 95) * 1000:.0f} ms",
+        flush=True,
+    )
+    print(
+        f"   load average before {load_before[0]:.2f}, after {load_after[0]:.2f} "
+        f"({os.cpu_count()} CPUs)",
+        flush=True,
+    )
+    errors_seen = [f.error for f in flows if f.error][:3]
+    for error in errors_seen:
+        print(f"   error: {error}", flush=True)
+    if not smoke:
+        verdict = (
+            f"target >= {TARGET_FLOWS_PER_SECOND:.0f} flows/s: "
+            f"{'met' if rate >= TARGET_FLOWS_PER_SECOND else 'NOT met'}; "
+            f"target p95 create <= {TARGET_P95_CREATE_MS:.0f} ms: "
+            f"{'met' if p95_create <= TARGET_P95_CREATE_MS else 'NOT met'}"
+        )
+        print(f"   {verdict}", flush=True)
