@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 
 from devstack.fleet import HOST, SANDBOX_PORTS, SERVICE_PORTS
-from devstack.testing import Fleet
+from devstack.testing import Fleet, free_offset
 
 # The three cloud stand-ins read these at start (devstack/sandbox/README.md, "Settings").
 CLOUDS = ("DIGITALOCEAN", "VULTR", "LINODE")
@@ -42,6 +42,23 @@ class FlowFleet(Fleet):
 
     def env(self) -> dict[str, str]:
         return super().env() | self.extra_env
+
+
+def start_fleet(root: Path, extra_env: dict[str, str]) -> FlowFleet:
+    """`webrana up` in a home under `root` at a random free offset. free_offset() checks the
+    ports a moment before `webrana up` binds them; if something else (another fleet starting
+    on this machine) took one meanwhile, `webrana up` refuses at once, and one new offset is
+    tried. Any other failure is raised with the fleet's output."""
+    for attempt in (1, 2):
+        fleet = FlowFleet(root / f"home{attempt}", free_offset(), extra_env)
+        try:
+            fleet.start()
+            return fleet
+        except AssertionError:
+            fleet.kill()
+            if attempt == 2 or not any("already in use:" in line for line in fleet.lines):
+                raise
+    raise AssertionError("unreachable")
 
 
 @dataclass(frozen=True)

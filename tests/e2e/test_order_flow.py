@@ -14,7 +14,6 @@ from typing import Any
 import httpx
 import pytest
 
-from devstack.testing import free_offset
 from tests.e2e.flow_helpers import (
     Customer,
     Endpoints,
@@ -24,6 +23,7 @@ from tests.e2e.flow_helpers import (
     expect,
     is_active,
     new_email,
+    start_fleet,
     tripay_pay,
 )
 
@@ -33,10 +33,7 @@ INVOICE_TIMEOUT = 20.0
 
 @pytest.fixture(scope="module")
 def fleet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FlowFleet]:
-    fleet = FlowFleet(
-        tmp_path_factory.mktemp("order-flow") / "home", free_offset(), cloud_delays(0.2, 0.2)
-    )
-    fleet.start()
+    fleet = start_fleet(tmp_path_factory.mktemp("order-flow"), cloud_delays(0.2, 0.2))
     try:
         yield fleet
     finally:

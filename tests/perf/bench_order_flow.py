@@ -40,8 +40,8 @@ from typing import Any
 
 import asyncpg
 import httpx
+import psutil
 
-from devstack.testing import free_offset
 from tests.e2e.flow_helpers import (
     Customer,
     Endpoints,
@@ -52,16 +52,18 @@ from tests.e2e.flow_helpers import (
     expect,
     is_active,
     new_email,
+    start_fleet,
     tripay_pay,
 )
 
 DURATION = 60.0
 SMOKE_DURATION = 10.0
-CONCURRENCY = 48
+CONCURRENCY = 16  # more only queues: see the report of issue 5
 SMOKE_CONCURRENCY = 8
 USERS = 48
 DRAIN_SECONDS = 90.0
-POLL_SECONDS = 0.25
+POLL_SECONDS = 0.5  # ACTIVE; the invoice is looked for every INVOICE_POLL_SECONDS
+INVOICE_POLL_SECONDS = 0.2
 TARGET_FLOWS_PER_SECOND = 20.0
 TARGET_P95_CREATE_MS = 150.0
 FLEET_ENV = cloud_delays(0, 0) | {
@@ -134,7 +136,7 @@ async def _flow(
         flow.create_ms = (time.perf_counter() - start) * 1000
         order = expect(response, 201)
         flow.order_id = order["id"]
-        invoice = await customer.invoice_of(order["id"], timeout=60, interval=0.1)
+        invoice = await customer.invoice_of(order["id"], timeout=60, interval=INVOICE_POLL_SECONDS)
         flow.invoice_number = invoice["number"]
         expect(await customer.pay(invoice["id"], "QRIS"), 201)
         flow.paid_at = time.monotonic()
@@ -171,6 +173,54 @@ async def _load(
         asyncio.gather(*(loop(i) for i in range(concurrency))), duration + DRAIN_SECONDS
     )
     return flows, start, end
+
+
+def _cpu_seconds(fleet: FlowFleet) -> dict[str, float]:
+    """CPU time used so far by each process of the fleet (PostgreSQL with its backends), and
+    by this load generator."""
+    state = fleet.state()
+    pids: dict[str, list[int]] = {p["name"]: [p["pid"]] for p in state["processes"] if p.get("pid")}
+    if state["redis"].get("pid"):
+        pids["redis"] = [state["redis"]["pid"]]
+    if state["postgres"].get("pid"):
+        with contextlib.suppress(psutil.Error):
+            postmaster = psutil.Process(state["postgres"]["pid"])
+            pids["postgres"] = [postmaster.pid, *(c.pid for c in postmaster.children())]
+    pids["load generator"] = [os.getpid()]
+    used: dict[str, float] = {}
+    for name, group in pids.items():
+        for pid in group:
+            with contextlib.suppress(psutil.Error):
+                times = psutil.Process(pid).cpu_times()
+                used[name] = used.get(name, 0.0) + times.user + times.system
+    return used
+
+
+def _print_cpu(before: dict[str, float], after: dict[str, float], flows: int) -> None:
+    spent = {name: after[name] - before.get(name, 0.0) for name in after}
+    total = sum(spent.values())
+    top = sorted(spent.items(), key=lambda item: -item[1])[:10]
+    per_flow = f", {total / flows * 1000:.0f} ms per ACTIVE flow" if flows else ""
+    print(f"   CPU during the run: {total:.1f} s in all{per_flow}; by process:", flush=True)
+    print(
+        "     " + ", ".join(f"{name} {seconds:.1f} s" for name, seconds in top if seconds >= 0.05),
+        flush=True,
+    )
+
+
+def _call_name(request: httpx.Request) -> str:
+    path = request.url.path
+    if path.startswith("/_sandbox/"):
+        return "tripay pay"
+    if path.endswith("/pay"):
+        return "POST pay"
+    if path == "/api/v1/orders" and request.method == "POST":
+        return "POST order"
+    if path.startswith("/api/v1/orders/"):
+        return "GET order (poll)"
+    if path == "/api/v1/billing/invoices":
+        return "GET invoices (poll)"
+    return f"{request.method} {path}"
 
 
 def _pct(values: list[float], q: float) -> float:
@@ -328,10 +378,13 @@ async def main(smoke: bool) -> None:
     )
     users = min(USERS, max(concurrency, 4))
     home = Path(tempfile.mkdtemp(prefix="bench-order-flow-"))
-    fleet = FlowFleet(home / "home", free_offset(), FLEET_ENV)
+    started = time.monotonic()
     try:
-        started = time.monotonic()
-        await asyncio.to_thread(fleet.start)
+        fleet = await asyncio.to_thread(start_fleet, home, FLEET_ENV)
+    except BaseException:
+        shutil.rmtree(home, ignore_errors=True)
+        raise
+    try:
         api = await asyncio.to_thread(endpoints, fleet)
         print(
             f"   fleet up in {time.monotonic() - started:.1f} s (offset {fleet.offset}); "
@@ -341,7 +394,14 @@ async def main(smoke: bool) -> None:
         limits = httpx.Limits(
             max_connections=concurrency * 4, max_keepalive_connections=concurrency * 2
         )
-        async with httpx.AsyncClient(timeout=60, trust_env=False, limits=limits) as client:
+        calls: Counter[str] = Counter()
+
+        async def count(request: httpx.Request) -> None:
+            calls[_call_name(request)] += 1
+
+        async with httpx.AsyncClient(
+            timeout=60, trust_env=False, limits=limits, event_hooks={"request": [count]}
+        ) as client:
             customers = await _customers(client, api, users)
             offers = await _offers(customers[0])
             print(
@@ -350,9 +410,18 @@ async def main(smoke: bool) -> None:
                 flush=True,
             )
             load_before = os.getloadavg()
+            cpu_before = _cpu_seconds(fleet)
+            calls.clear()
             flows, start, end = await _load(client, api, customers, offers, concurrency, duration)
+            cpu_after = _cpu_seconds(fleet)
             load_after = os.getloadavg()
         _report(flows, start, end, concurrency, smoke, load_before, load_after)
+        _print_cpu(cpu_before, cpu_after, sum(1 for f in flows if f.active_at is not None))
+        print(
+            "   client requests per flow: "
+            + ", ".join(f"{name} {n / max(1, len(flows)):.1f}" for name, n in calls.most_common()),
+            flush=True,
+        )
         problems, figures = await _audit(fleet, api, flows)
         server_side = figures.pop("server_side_seconds")
         print(f"   databases: {figures}", flush=True)

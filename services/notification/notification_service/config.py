@@ -64,6 +64,12 @@ class NotificationSettings(ServiceSettings):
             raise ValueError("TELEGRAM_BOT_USERNAME must be a Telegram bot username")
         return value
 
+    @field_validator("telegram_api_url")
+    @classmethod
+    def _api_root(cls, value: str) -> str:
+        # Accept the root and python-telegram-bot's own base_url form alike: <root>/bot.
+        return value.rstrip("/").removesuffix("/bot")
+
     @field_validator("telegram_webhook_secret")
     @classmethod
     def _webhook_secret(cls, value: SecretStr | None) -> SecretStr | None:

@@ -94,4 +94,6 @@ async def delete(
     row.deleted_at = utcnow()
     await session.flush()
     unread = await repository.unread_count(session, user_id)
-    _push(session, hub, user_id, protocol.deleted(row.id, unread))
+    # The badge's own event too: a client that only keeps a count needs nothing else.
+    messages = [(user_id, protocol.deleted(row.id, unread)), (user_id, protocol.unread(unread))]
+    after_commit(session, lambda: hub.publish(messages))

@@ -3,12 +3,13 @@ looked up, the in-app copy rendered, everything stored once per idempotency key.
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from notification_service.clients import AuthClient
+from notification_service.clients import AuthClient, AuthUser
 from notification_service.config import NotificationSettings
 from notification_service.contracts import EVENTS, EventData, SendNotification, validate_data
 from notification_service.deliveries import repository as deliveries
@@ -17,6 +18,7 @@ from notification_service.errors import InvalidEventData
 from notification_service.live.hub import LivePublisher
 from notification_service.notifications import repository as notifications
 from notification_service.preferences import service as preferences
+from notification_service.preferences.service import Preferences
 from notification_service.rendering.renderer import Renderer
 from notification_service.sending.planning import plan_channels
 from notification_service.sending.schemas import DeliveryOutcome, SendResult
@@ -56,14 +58,24 @@ async def send(
     so two racing requests cannot both win."""
     data = check_data(body)
     spec = EVENTS[body.event]
-    user = await senders.auth.get_user(body.user_id)
     now = utcnow()
     async with engine.connect() as connection:
+        # The user (Redis, or auth) and their preferences (the database) at the same time;
+        # both finish before the connection goes back to the pool, even when one fails.
+        user, choices = await asyncio.gather(
+            senders.auth.get_user(body.user_id),
+            preferences.load(connection, body.user_id),
+            return_exceptions=True,
+        )
+        for outcome in (user, choices):
+            if isinstance(outcome, BaseException):
+                raise outcome
+        assert isinstance(user, AuthUser) and isinstance(choices, Preferences)
         plans = plan_channels(
             spec,
             body.channels,
             user,
-            await preferences.load(connection, user.id),
+            choices,
             now=now,
             telegram_enabled=senders.settings.telegram_enabled,
         )

@@ -39,7 +39,7 @@ async def test_a_lost_subscription_is_resynced_from_the_database(
 ) -> None:
     server = serve()
     hub = server.app.state.hub  # type: ignore[attr-defined]
-    hub.reconnect_delay = 0.5  # a gap during which a publish reaches nobody here
+    hub.reconnect_delay = 3.0  # a gap during which a publish reaches nobody here
     user = await make_user()
     async with (
         httpx.AsyncClient(base_url=server.url, trust_env=False) as http,
@@ -51,8 +51,10 @@ async def test_a_lost_subscription_is_resynced_from_the_database(
             await asyncio.sleep(0.1)
             assert await redis.pubsub_numsub("notification:live") == [(b"notification:live", 0)]
             missed = (await send(http, user, "VPS_ACTIVE"))["notification_id"]
+            # Published while nobody listened: only the resync can bring it.
+            assert await redis.pubsub_numsub("notification:live") == [(b"notification:live", 0)]
         finally:
             await redis.aclose()
-        pushed = await receive(tab, "notification:new", timeout=10)
+        pushed = await receive(tab, "notification:new", timeout=15)
         assert pushed["notification"]["id"] == missed
         assert (await receive(tab, "resumed"))["count"] == 1

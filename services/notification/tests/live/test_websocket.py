@@ -205,6 +205,7 @@ async def test_tabs_stay_in_sync_and_users_stay_apart(
         for tab in (tab1, tab2):
             deleted = await receive(tab, "notification:deleted")
             assert deleted == {"type": "notification:deleted", "id": second, "unread_count": 0}
+            assert await receive(tab, "unread_count") == {"type": "unread_count", "unread_count": 0}
 
         third = (await send(http, user, "WALLET_TOPUP"))["notification_id"]
         await receive(tab1, "notification:new")
