@@ -196,6 +196,16 @@ def _cpu_seconds(fleet: FlowFleet) -> dict[str, float]:
     return used
 
 
+async def _transactions(fleet: FlowFleet) -> dict[str, int]:
+    """Transactions each service's database has run so far (pg_stat_database)."""
+    rows = await _fetch(
+        fleet.database_url("order"),
+        "SELECT datname, xact_commit + xact_rollback AS n FROM pg_stat_database"
+        " WHERE datname LIKE 'webrana_%'",
+    )
+    return {r["datname"].removeprefix("webrana_"): r["n"] for r in rows}
+
+
 def _print_cpu(before: dict[str, float], after: dict[str, float], flows: int) -> None:
     spent = {name: after[name] - before.get(name, 0.0) for name in after}
     total = sum(spent.values())
@@ -411,12 +421,22 @@ async def main(smoke: bool) -> None:
             )
             load_before = os.getloadavg()
             cpu_before = _cpu_seconds(fleet)
+            xacts_before = await _transactions(fleet)
             calls.clear()
             flows, start, end = await _load(client, api, customers, offers, concurrency, duration)
             cpu_after = _cpu_seconds(fleet)
+            await asyncio.sleep(0.6)  # pg_stat_database is flushed every 500 ms at most
+            xacts_after = await _transactions(fleet)
             load_after = os.getloadavg()
         _report(flows, start, end, concurrency, smoke, load_before, load_after)
         _print_cpu(cpu_before, cpu_after, sum(1 for f in flows if f.active_at is not None))
+        per_flow = max(1, len(flows))
+        xacts = {k: (v - xacts_before.get(k, 0)) / per_flow for k, v in xacts_after.items()}
+        print(
+            "   database transactions per flow: "
+            + ", ".join(f"{k} {v:.1f}" for k, v in sorted(xacts.items(), key=lambda i: -i[1])),
+            flush=True,
+        )
         print(
             "   client requests per flow: "
             + ", ".join(f"{name} {n / max(1, len(flows)):.1f}" for name, n in calls.most_common()),
