@@ -159,7 +159,8 @@ def sandbox_processes(fleet: FleetEnvironment) -> list[ProcessSpec]:
             ProcessSpec(
                 name=sandbox.name,
                 argv=uvicorn_argv(f"devstack.sandbox.{sandbox.module}:create_app", port, "warning"),
-                env=env,
+                # Links a stand-in hands out (Tripay's checkout/QR URLs) follow the port offset.
+                env=env | {f"{sandbox.name.upper()}_SANDBOX_PUBLIC_URL": url},
                 cwd=REPO_ROOT,
                 kind="sandbox",
                 port=port,

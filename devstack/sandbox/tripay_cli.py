@@ -105,8 +105,10 @@ def _settled_state(base: str, callback: dict[str, Any], wait_seconds: float = 3.
             trust_env=False,
         ).json()["callbacks"]
         mine = [d for d in listing if d["id"] == callback["id"]]
-        if mine and (mine[0]["state"] != "pending" or mine[0]["attempts"]):
-            attempts = mine[0]["attempts"]
+        # An attempt is listed as soon as it starts; only a finished one has an outcome.
+        listed = mine[0]["attempts"] if mine else []
+        attempts = [a for a in listed if "acknowledged" in a or "error" in a]
+        if mine and (mine[0]["state"] != "pending" or attempts):
             state = mine[0]["state"]
             if state == "pending" and attempts and not attempts[-1].get("acknowledged"):
                 state = "not acknowledged yet; Tripay-style retries follow"
