@@ -115,16 +115,16 @@ async def test_the_socket_closes_with_4401_when_the_token_expires_unless_refresh
     server: LiveServer, make_user: Any, ws_connect: Any, token_for: Any
 ) -> None:
     user = await make_user()
-    async with ws_connect(server, user, ttl=0.8) as (ws, _):
+    async with ws_connect(server, user, ttl=2) as (ws, _):
         started = time.monotonic()
         code, reason = await _closed_with(ws)
     assert code == 4401 and reason == "token expired"
-    assert 0.5 < time.monotonic() - started < 5
+    assert 0.5 < time.monotonic() - started < 6
 
-    async with ws_connect(server, user, ttl=0.8) as (ws, _):
+    async with ws_connect(server, user, ttl=2) as (ws, _):
         await ws.send(json.dumps({"type": "auth", "token": token_for(user, ttl=600)}))
         assert (await receive(ws, "authenticated"))["type"] == "authenticated"
-        await asyncio.sleep(1.0)
+        await asyncio.sleep(2.3)
         await ws.send(json.dumps({"type": "ping"}))
         assert (await receive(ws, "pong"))["type"] == "pong"  # still open past the old expiry
         other = await make_user()
