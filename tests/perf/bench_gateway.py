@@ -15,6 +15,8 @@ checks that it all still works and prints the same figures without thresholds.
 
 The load generator is wrk (installed with apt-get when missing and running as root); without
 it, or with BENCH_LOAD_GENERATOR=python, a small Python generator is used, and the run says so.
+On a shared machine, BENCH_WAIT_QUIET_SECONDS and BENCH_NICE keep other work out of the
+comparison (see their functions).
 """
 
 from __future__ import annotations
@@ -357,6 +359,35 @@ async def main(smoke: bool) -> None:
             redis.stop()
 
 
+def _idle_share(seconds: float = 1.0) -> float:
+    """The share of CPU time the whole machine spent idle over the next `seconds` (Linux)."""
+
+    def sample() -> tuple[int, int]:
+        with open("/proc/stat") as stat:
+            fields = [int(n) for n in stat.readline().split()[1:]]
+        return fields[3] + fields[4], sum(fields)
+
+    idle_before, total_before = sample()
+    time.sleep(seconds)
+    idle_after, total_after = sample()
+    return (idle_after - idle_before) / max(1, total_after - total_before)
+
+
+async def _wait_for_quiet() -> None:
+    """BENCH_WAIT_QUIET_SECONDS=120 waits (at most that long) before each round until the
+    machine is at least 90% idle, so that a shared machine's other work does not decide the
+    comparison; how long it waited is printed."""
+    limit = float(os.environ.get("BENCH_WAIT_QUIET_SECONDS", "0"))
+    if limit <= 0 or not Path("/proc/stat").exists():
+        return
+    started = time.monotonic()
+    while (idle := await asyncio.to_thread(_idle_share)) < 0.9:
+        if time.monotonic() - started > limit:
+            print(f"   (machine still busy, {idle:.0%} idle: measuring anyway)", flush=True)
+            return
+    print(f"   (waited {time.monotonic() - started:.0f} s for an idle machine)", flush=True)
+
+
 def _cpu_seconds(process: subprocess.Popen[bytes] | None = None) -> float:
     """CPU seconds of a running process, or of the finished load-generator runs."""
     if process is None:
@@ -385,6 +416,7 @@ async def _measure(
     gateway_runs: list[Run] = []
     cpu = dict.fromkeys(("upstream direct", "wrk direct", "upstream", "gateway", "wrk"), 0.0)
     for _ in range(rounds):
+        await _wait_for_quiet()
         before, before_wrk = _cpu_seconds(upstream), _cpu_seconds()
         run = await load(direct_url, seconds)
         cpu["upstream direct"] += (_cpu_seconds(upstream) - before) / run.requests

@@ -160,7 +160,7 @@ def _spawn(argv: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[
 
 def _uvicorn(factory: str, port: int, *extra: str) -> list[str]:
     return [
-        sys.executable, *os.environ.get("BENCH_UVICORN", "-m uvicorn").split(), "--factory", factory,
+        sys.executable, "-m", "uvicorn", "--factory", factory,
         "--host", "127.0.0.1", "--port", str(port),
         "--no-access-log", "--log-level", "warning", "--lifespan", "on",
         "--backlog", "4096", *extra,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -11,6 +12,7 @@ from contextlib import asynccontextmanager
 from arq.connections import create_pool
 from fastapi import FastAPI
 from prometheus_client import Gauge
+from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from telegram.error import TelegramError
 
@@ -38,6 +40,8 @@ from webrana_common.redis import arq_redis_settings
 from webrana_common.service import create_service_app
 
 log = logging.getLogger("notification.app")
+# Allocations (minus frees) between young-generation collections; Python's default is 700.
+GC_GEN0_THRESHOLD = 20_000
 
 TAGS = [
     {"name": "notifications", "description": "The in-app inbox (and its WebSocket)"},
@@ -64,8 +68,20 @@ def create_app(settings: NotificationSettings | None = None) -> FastAPI:
         )
         state.delivery_queue = DeliveryQueue(pool, settings.arq_queue_name)
         state.send_engine = send_engine(settings)
+        # Its own connection for the user cache, read on every send: a pooled checkout peeks
+        # at the socket first, which doubles the cost of a GET (measured: 270 vs 120 us CPU).
+        state.user_cache = Redis.from_url(
+            settings.redis_url,
+            decode_responses=True,
+            single_connection_client=True,
+            socket_connect_timeout=3,
+            socket_timeout=5,
+        )
         state.auth = AuthClient(
-            state.http, settings.auth_url, state.redis, cache_seconds=settings.user_cache_seconds
+            state.http,
+            settings.auth_url,
+            state.user_cache,
+            cache_seconds=settings.user_cache_seconds,
         )
         state.renderer = Renderer(settings.public_base_url)
         state.bot = TelegramBot(settings)
@@ -89,6 +105,7 @@ def create_app(settings: NotificationSettings | None = None) -> FastAPI:
             queue=state.delivery_queue,
         )
         await state.hub.start()
+        _tune_garbage_collector()
         state.readiness_checks["live_channel"] = state.hub.check
         Gauge(
             "notification_websocket_connections",
@@ -110,6 +127,7 @@ def create_app(settings: NotificationSettings | None = None) -> FastAPI:
             await state.hub.stop()
             await state.bot.close()
             await pool.aclose()
+            await state.user_cache.aclose()
             await state.send_engine.dispose()
 
     app = create_service_app(
@@ -121,7 +139,9 @@ def create_app(settings: NotificationSettings | None = None) -> FastAPI:
         lifespan=lifespan,
         openapi_tags=TAGS,
     )
-    # Static paths before /api/v1/notifications/{id}.
+    # The hot route first: routes are matched in order. Static paths before
+    # /api/v1/notifications/{id}.
+    app.include_router(sending_router)
     app.include_router(preferences_router)
     app.include_router(unsubscribe_router)
     app.include_router(telegram_router)
@@ -130,8 +150,18 @@ def create_app(settings: NotificationSettings | None = None) -> FastAPI:
     app.include_router(broadcasts_router)
     app.include_router(deliveries_router)
     app.include_router(admin_router)
-    app.include_router(sending_router)
     return app
+
+
+def _tune_garbage_collector() -> None:
+    """Measured with 3,000-5,000 open sockets: full collections walked every object of the
+    process (imports, then each socket's few hundred) and stopped the loop for 0.3-0.8 s every
+    few seconds under load, which is the whole p99 of a push. What exists at startup is
+    permanent (frozen out of every collection) and the youngest generation is collected
+    less eagerly, so the oldest is reached far less often."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(GC_GEN0_THRESHOLD, 20, 50)
 
 
 def send_engine(settings: NotificationSettings) -> AsyncEngine:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import random
 import time
 import uuid
 from collections import deque
@@ -24,6 +25,8 @@ class LiveConnection:
         self.websocket = websocket
         self.user_id = user_id
         self.key = str(user_id)
+        # Which slice of the heartbeat interval this socket's heartbeat falls in.
+        self.heartbeat_slot = random.randrange(1 << 16)
         # The last notification `seq` this connection has been sent (or the user's last at
         # connect time): where a resync after a lost Redis subscription starts.
         self.last_seq = 0

@@ -168,11 +168,18 @@ class LiveHub:
             task.add_done_callback(self._background.discard)
 
     async def _heartbeat(self) -> None:
+        """Each socket gets one every `heartbeat_seconds`, but spread over the interval in
+        one-second slices: 5,000 at once would stall the loop (and every push) for a moment."""
+        tick = min(1.0, self.heartbeat_seconds)
+        slots = max(1, round(self.heartbeat_seconds / tick))
+        slot = 0
         while True:
-            await asyncio.sleep(self.heartbeat_seconds)
+            await asyncio.sleep(tick)
+            slot = (slot + 1) % slots
             text = protocol.heartbeat()
             for connection in self.connections():
-                connection.send_text(text)
+                if connection.heartbeat_slot % slots == slot:
+                    connection.send_text(text)
 
 
 async def publish(
