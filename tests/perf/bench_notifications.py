@@ -455,8 +455,9 @@ async def main(smoke: bool) -> None:
             clients, connect_seconds = await _connect_all(ws_url, keys, connections)
             connect_ms = (_cpu(psutil.Process(pid)) - server_cpu) * 1000 / len(clients)
             idle_cpu = _cpu(psutil.Process(pid))
-            await asyncio.sleep(IDLE_SECONDS)
-            idle_share = (_cpu(psutil.Process(pid)) - idle_cpu) / IDLE_SECONDS
+            idle_seconds = 1.0 if smoke else IDLE_SECONDS
+            await asyncio.sleep(idle_seconds)
+            idle_share = (_cpu(psutil.Process(pid)) - idle_cpu) / idle_seconds
             rss = _rss_mb(pid)
             print(
                 f"   connections: {len(clients)} authenticated in {connect_seconds:.1f} s; "
