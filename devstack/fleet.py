@@ -127,6 +127,9 @@ def uvicorn_argv(factory: str, port: int, log_level: str = "info") -> list[str]:
         "--lifespan", "on",
         # Open WebSockets must not hold a shutdown past the supervisor's grace period.
         "--timeout-graceful-shutdown", "5",
+        # Small JSON messages: per-message deflate would cost a zlib context per socket
+        # (services/notification/README.md: 110 KB per connection with it, 47 KB without).
+        "--ws-per-message-deflate", "false",
         "--log-level", log_level.lower(),
     ]  # fmt: skip
 
@@ -181,7 +184,14 @@ TELEGRAM = Sandbox(
     "telegram",
     ("telegram",),
     "/docs",
-    lambda url: {"TELEGRAM_API_URL": f"{url}/bot", "TELEGRAM_BOT_TOKEN": "123456:sandbox-token"},
+    lambda url: {
+        "TELEGRAM_API_URL": url,
+        "TELEGRAM_BOT_TOKEN": "123456:sandbox-token",
+        # notification registers its webhook (PUBLIC_BASE_URL + path, with this secret) with
+        # the stand-in at startup; POST /sandbox/updates then plays a user through it.
+        "TELEGRAM_WEBHOOK_SECRET": "devstack-webhook-secret",
+        "TELEGRAM_REGISTER_WEBHOOK": "true",
+    },
 )
 # The sandbox merchant's credentials are the stand-in's defaults
 # (devstack/sandbox/tripay_standin/settings.py). Callbacks reach billing through the gateway

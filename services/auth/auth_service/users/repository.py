@@ -70,3 +70,25 @@ async def lock_many(session: AsyncSession, user_ids: list[uuid.UUID]) -> dict[uu
         .execution_options(populate_existing=True)
     )
     return {user.id: user for user in (await session.scalars(stmt)).all()}
+
+
+async def list_for_broadcast(
+    session: AsyncSession,
+    *,
+    status: str | None,
+    role: str | None,
+    locale: str | None,
+    email_verified: bool | None,
+    cursor: str | None,
+    limit: int,
+) -> Sequence[User]:
+    """Newest first: users who register while a broadcast pages are not picked up halfway."""
+    stmt = select(User)
+    for column, value in ((User.status, status), (User.role, role), (User.locale, locale)):
+        if value is not None:
+            stmt = stmt.where(column == value)
+    if email_verified is not None:
+        column = User.email_verified_at
+        stmt = stmt.where(column.is_not(None) if email_verified else column.is_(None))
+    stmt = paginate_newest_first(stmt, User.created_at, User.id, cursor, limit)
+    return (await session.scalars(stmt)).all()

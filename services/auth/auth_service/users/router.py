@@ -1,12 +1,14 @@
 from __future__ import annotations
 
 import uuid
+from typing import Annotated
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Query, status
 
 from auth_service.dependencies import ActiveUser, HashingDep, RedisDep, SettingsDep
 from auth_service.errors import UserNotFound
 from auth_service.users import repository, service
+from auth_service.users.models import Locale, UserRole, UserStatus
 from auth_service.users.schemas import (
     Accepted,
     EmailRequest,
@@ -20,6 +22,7 @@ from auth_service.users.schemas import (
 from webrana_common.auth.api_keys import Internal
 from webrana_common.db.session import SessionDep
 from webrana_common.openapi import problems
+from webrana_common.pagination import Page, make_page
 
 router = APIRouter(prefix="/api/v1/auth", tags=["account"])
 internal_router = APIRouter(prefix="/internal", tags=["internal"])
@@ -88,6 +91,36 @@ async def me(user: ActiveUser) -> MeView:
 )
 async def update_me(body: UpdateProfileRequest, user: ActiveUser) -> MeView:
     return MeView.of(await service.update_profile(user, body))
+
+
+@internal_router.get(
+    "/users",
+    summary="Users for a broadcast, newest first (service-to-service)",
+    responses=problems(s400="invalid_cursor", s401="api_key_invalid"),
+)
+async def internal_users(
+    session: SessionDep,
+    _caller: Internal,
+    status: UserStatus | None = None,
+    role: UserRole | None = None,
+    locale: Locale | None = None,
+    email_verified: bool | None = None,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 500,
+) -> Page[InternalUserView]:
+    rows = await repository.list_for_broadcast(
+        session,
+        status=status,
+        role=role,
+        locale=locale,
+        email_verified=email_verified,
+        cursor=cursor,
+        limit=limit,
+    )
+    items, next_cursor = make_page(list(rows), limit)
+    return Page[InternalUserView](
+        items=[InternalUserView.of(u) for u in items], next_cursor=next_cursor
+    )
 
 
 @internal_router.get(
