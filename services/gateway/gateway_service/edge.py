@@ -215,7 +215,7 @@ class Edge:
         if rate_class == "webhook" and not _has_header(scope, access.signature_header):
             rate_class = "write"
         if limiter is not None and rate_class != "webhook":
-            who = f"u:{identity.user_id}" if identity else f"ip:{_bucket(client.ip)}"
+            who = identity.rate_key if identity else f"ip:{_bucket(client.ip)}"
             decision = await limiter.check(rate_class, who)
             rate_headers = decision.headers()
             if not decision.allowed:

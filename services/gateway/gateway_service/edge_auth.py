@@ -23,6 +23,11 @@ __all__ = ["EdgeAuthenticator", "Identity", "TokenInvalid", "bearer_token", "que
 class Identity:
     user_id: str
     role: str
+    rate_key: str  # the caller's rate-limit bucket, built once per token
+
+    @classmethod
+    def of(cls, user_id: str, role: str) -> Identity:
+        return cls(user_id, role, f"u:{user_id}")
 
     @property
     def is_admin(self) -> bool:
@@ -73,7 +78,7 @@ class EdgeAuthenticator:
                 return cached[1]
             del self._verified[digest]
         claims = await self.verifier.verify(token)
-        identity = Identity(user_id=claims.sub, role=claims.role)
+        identity = Identity.of(claims.sub, claims.role)
         expires = claims.raw.get("exp")
         if self.max_entries and isinstance(expires, int | float) and expires > now:
             if len(self._verified) >= self.max_entries:

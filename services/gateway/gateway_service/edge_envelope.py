@@ -32,6 +32,7 @@ class EdgeEnvelope:
         self.security = security
         self._in_progress: dict[str, MetricWrapperBase] = {}
         self._finished: dict[tuple[str, str, int], tuple[MetricWrapperBase, MetricWrapperBase]] = {}
+        self._sentry: bool | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         incoming = None
@@ -43,8 +44,9 @@ class EdgeEnvelope:
         # request id must be unique, not secret.
         request_id = sanitize_request_id(incoming) or f"{getrandbits(128):032x}"
         set_request_id(request_id)
-        scope.setdefault("state", {})["request_id"] = request_id
-        if sentry_sdk.get_client().is_active():
+        if self._sentry is None:  # Sentry starts with the lifespan, before any request
+            self._sentry = sentry_sdk.get_client().is_active()
+        if self._sentry:
             sentry_sdk.get_isolation_scope().set_tag("request_id", request_id)
         if scope["type"] != "http":
             await self.app(scope, receive, send)

@@ -86,12 +86,15 @@ class Rule:
     period_seconds: int
     interval_ms: int
     policy: bytes
+    limit_header: bytes
+    key_prefix: str
 
     @classmethod
     def of(cls, name: str, spec: RateSpec) -> Rule:
         interval = max(1, round(spec.period_seconds * 1000 / spec.limit))
         policy = f"{spec.limit};w={spec.period_seconds}".encode()
-        return cls(name, spec.limit, spec.period_seconds, interval, policy)
+        limit = str(spec.limit).encode()
+        return cls(name, spec.limit, spec.period_seconds, interval, policy, limit, f"gw:rl:{name}:")
 
 
 @dataclass(slots=True)
@@ -109,7 +112,7 @@ class RateDecision:
     def headers(self) -> list[tuple[bytes, bytes]]:
         """RateLimit-* for every limited response (the 429 itself adds Retry-After)."""
         return [
-            (b"ratelimit-limit", b"%d" % self.rule.limit),
+            (b"ratelimit-limit", self.rule.limit_header),
             (b"ratelimit-remaining", b"%d" % max(0, self.remaining)),
             (b"ratelimit-reset", b"%d" % math.ceil(self.reset_ms / 1000)),
             (b"ratelimit-policy", self.rule.policy),
@@ -191,7 +194,7 @@ class RateLimiter:
 
     async def check(self, rate_class: str, identity: str) -> RateDecision:
         rule = self.rules[rate_class]
-        key = f"gw:rl:{rate_class}:{identity}"
+        key = rule.key_prefix + identity
         redis = self.redis
         if redis is None:
             decision = self.local.hit(key, rule)
