@@ -77,6 +77,9 @@ PUBLIC_ENDPOINTS: dict[str, tuple[frozenset[str], Access]] = {
     "/api/v1/auth/verify-email": (_POST, _AUTH),
     "/api/v1/auth/resend-verification": (_POST, _AUTH),
     "/.well-known/jwks.json": (_READ, Access(public=True, rate_class="read")),
+    # Marketing mail's one-click unsubscribe (RFC 8058): the signed token in the link is the
+    # credential, and mail clients POST to it without any session.
+    "/api/v1/notifications/unsubscribe": (_READ | _POST, _AUTH),
     "/api/v1/billing/callbacks/tripay": (
         _POST,
         Access(public=True, rate_class="webhook", signature_header=b"x-callback-signature"),

@@ -30,6 +30,8 @@ PUBLIC = [
     ("HEAD", "/api/v1/catalog/plans", "catalog"),
     ("POST", "/api/v1/billing/callbacks/tripay", "billing"),
     ("POST", "/api/v1/notifications/telegram/webhook", "notification"),
+    ("GET", "/api/v1/notifications/unsubscribe", "notification"),
+    ("POST", "/api/v1/notifications/unsubscribe", "notification"),
 ]
 PROTECTED = [
     ("GET", "/api/v1/auth/me"),
@@ -42,6 +44,7 @@ PROTECTED = [
     ("GET", "/api/v1/billing/invoices"),
     ("GET", "/api/v1/billing/callbacks/tripay"),
     ("GET", "/api/v1/notifications"),
+    ("DELETE", "/api/v1/notifications/unsubscribe"),
     ("POST", "/api/v1/instances/x/reboot"),
     ("GET", "/api/v1/admin/users"),
 ]
