@@ -2,12 +2,17 @@
 and the stand-ins), played by customers over HTTP through the gateway: register, verify the
 emailed link, log in, pick a plan, order, pay the invoice by QRIS, "pay" at the Tripay
 stand-in (which sends billing the signed callback through the gateway), and get a running
-server with an IP. Customers cannot see each other's orders or invoices."""
+server with an IP. Customers cannot see each other's orders or invoices. The customer hears
+of each step (order created, payment confirmed, server active) once in each channel: by mail,
+in the linked Telegram chat, and in-app (pushed live over the WebSocket and in the inbox)."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import random
 import uuid
+from collections import Counter
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
@@ -18,17 +23,28 @@ from tests.e2e.flow_helpers import (
     Customer,
     Endpoints,
     FlowFleet,
+    LiveNotifications,
     cloud_delays,
     endpoints,
+    eventually,
     expect,
     is_active,
+    mails_to,
     new_email,
     start_fleet,
+    telegram_messages,
+    telegram_webhook,
     tripay_pay,
 )
 
 ACTIVE_TIMEOUT = 60.0
 INVOICE_TIMEOUT = 20.0
+NOTIFY_TIMEOUT = 30.0  # the last step's mail and Telegram message, after the server is ACTIVE
+# After everything arrived, how long a duplicate (a re-delivered outbox message, a second
+# producer of the same event) gets to show up before "exactly once" is judged.
+SETTLE_SECONDS = 3.0
+ORDER_EVENTS = ("ORDER_CREATED", "PAYMENT_CONFIRMED", "VPS_ACTIVE")
+CHANNELS = ("live", "inbox", "email", "telegram")
 
 
 @pytest.fixture(scope="module")
@@ -137,6 +153,15 @@ async def test_customer_orders_pays_and_gets_a_running_server(
     assert [c["state"] for c in callbacks] == ["delivered"]
     assert callbacks[0]["url"] == f"{api['billing']}/api/v1/billing/callbacks/tripay"
     assert [a["acknowledged"] for a in callbacks[0]["attempts"]] == [True]
+    # Ordered seconds after verifying the address: the order's mail still comes (the address
+    # was not remembered unverified from the verification mail).
+    mails = await eventually(
+        lambda: mails_to(client, api, customer.email),
+        lambda mails: any(order["number"] in m["subject"] for m in mails),
+        NOTIFY_TIMEOUT,
+        f"the mail of order {order['number']}",
+    )
+    assert sum(order["number"] in m["subject"] for m in mails) == 1, mails
 
 
 async def test_someone_elses_order_and_invoice_are_not_found(
@@ -177,3 +202,152 @@ async def test_someone_elses_order_and_invoice_are_not_found(
     assert expect(await alice.order(order["id"]), 200)["status"] == "PENDING_PAYMENT"
     invoice = expect(await alice.invoice(invoice["id"]), 200)
     assert invoice["status"] == "PENDING" and invoice["payment"] is None
+
+
+async def _paid_and_active(
+    customer: Customer, client: httpx.AsyncClient, api: Endpoints, hostname: str
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Order, pay the invoice by QRIS, pay at the Tripay stand-in, wait for the server."""
+    order, invoice = await _order_with_invoice(customer, hostname)
+    expect(await customer.pay(invoice["id"], "QRIS"), 201)
+    await tripay_pay(client, api, invoice["number"])
+    active = await customer.wait_for_order(order["id"], is_active, ACTIVE_TIMEOUT)
+    return active, expect(await customer.invoice(invoice["id"]), 200)
+
+
+def _event_of_text(text: str, order: dict[str, Any]) -> str | None:
+    """Which step a mail or a Telegram message tells of, by what its reader sees: the server's
+    IP, else the invoice number, else the order number (each later step's text may repeat an
+    earlier step's number, never the other way round)."""
+    if order["ipv4"] in text:
+        return "VPS_ACTIVE"
+    if order["invoice_number"] in text:
+        return "PAYMENT_CONFIRMED"
+    if order["number"] in text:
+        return "ORDER_CREATED"
+    return None
+
+
+def _mail_event(mail: dict[str, Any], order: dict[str, Any]) -> str | None:
+    return _event_of_text(f"{mail['subject']}\n{mail.get('text') or ''}", order)
+
+
+async def _received(
+    customer: Customer,
+    client: httpx.AsyncClient,
+    api: Endpoints,
+    live: LiveNotifications,
+    chat_id: int,
+    order: dict[str, Any],
+) -> dict[str, list[tuple[str | None, dict[str, Any]]]]:
+    """What the customer has been told so far, per channel, as (event, item) pairs."""
+    mails = await mails_to(client, api, customer.email)
+    chat = await telegram_messages(client, api, chat_id)
+    return {
+        "live": [(n["event"], n) for n in live.new()],
+        "inbox": [(n["event"], n) for n in await customer.notifications()],
+        "email": [(_mail_event(m, order), m) for m in mails],
+        "telegram": [(_event_of_text(m["visible_text"], order), m) for m in chat],
+    }
+
+
+def _counts(received: dict[str, list[tuple[str | None, dict[str, Any]]]]) -> dict[str, Counter]:
+    return {channel: Counter(event for event, _ in items) for channel, items in received.items()}
+
+
+def _all_arrived(received: dict[str, list[tuple[str | None, dict[str, Any]]]]) -> bool:
+    counts = _counts(received)
+    return all(counts[channel][event] >= 1 for channel in CHANNELS for event in ORDER_EVENTS)
+
+
+def _one(items: list[tuple[str | None, dict[str, Any]]], event: str) -> dict[str, Any]:
+    found = [item for kind, item in items if kind == event]
+    assert len(found) == 1, f"{event}: {len(found)} times: {found}"
+    return found[0]
+
+
+async def test_order_notifications_reach_mail_telegram_and_in_app_once_each(
+    api: Endpoints, client: httpx.AsyncClient
+) -> None:
+    customer = Customer(client, api, new_email("notified"))
+    await customer.register(full_name="Siti Aminah")
+    await customer.verify_email(await customer.verification_token())
+    await customer.login()
+    assert (await customer.me())["email_verified"] is True  # else no mail but the link
+    # The defaults must not hold back email or Telegram: no quiet hours, every channel on.
+    preferences = expect(
+        await client.get(
+            f"{api['notification']}/api/v1/notifications/preferences", headers=customer.headers
+        ),
+        200,
+    )
+    assert preferences["quiet_hours"] is None, preferences
+    assert not any(preferences["muted"].values()), preferences
+
+    # Telegram: open the t.me link, press Start; the bot links the chat and says so.
+    await telegram_webhook(client, api)
+    chat_id = random.randrange(10**9, 10**10)
+    started = await customer.link_telegram(chat_id)
+    assert started["delivered"], started
+    assert started["response"]["outcome"] == "linked", started
+    assert (await customer.me())["telegram_linked"] is True
+    welcome = await telegram_messages(client, api, chat_id)
+    masked = customer.email[0] + "***@example.com"
+    assert len(welcome) == 1 and masked in welcome[0]["visible_text"], welcome
+
+    async with customer.live() as live:
+        assert live.ready["unread_count"] == 0, live.ready
+        hostname = f"notified-{uuid.uuid4().hex[:8]}"
+        order, invoice = await _paid_and_active(customer, client, api, hostname)
+        assert order["invoice_number"] == invoice["number"]
+
+        async def received() -> dict[str, list[tuple[str | None, dict[str, Any]]]]:
+            return await _received(customer, client, api, live, chat_id, order)
+
+        await eventually(
+            received, _all_arrived, NOTIFY_TIMEOUT, "every step in every channel", interval=0.5
+        )
+        await asyncio.sleep(SETTLE_SECONDS)
+        got = await received()
+        assert live.close_code is None, f"the live socket closed: {live.close_code}"
+
+    # Exactly once per channel, and nothing else than the three steps (and, by mail, the
+    # verification link; in the chat, the bot's welcome).
+    expected = Counter(ORDER_EVENTS)
+    counts = _counts(got)
+    assert counts["live"] == expected, counts
+    assert counts["inbox"] == expected, counts
+    assert counts["email"] == expected + Counter({None: 1}), [m["subject"] for _, m in got["email"]]
+    assert counts["telegram"] == expected + Counter({None: 1}), [
+        m["visible_text"] for _, m in got["telegram"]
+    ]
+
+    # In-app: the pushed notifications are the inbox's (newest first there).
+    inbox = got["inbox"]
+    assert {n["id"] for _, n in got["live"]} == {n["id"] for _, n in inbox}
+    assert [event for event, _ in inbox] == list(reversed(ORDER_EVENTS))
+    created = _one(inbox, "ORDER_CREATED")
+    paid = _one(inbox, "PAYMENT_CONFIRMED")
+    up = _one(inbox, "VPS_ACTIVE")
+    assert order["number"] in created["title"], created
+    assert invoice["number"] in paid["message"] and order["number"] in paid["message"], paid
+    assert hostname in up["title"] and order["ipv4"] in up["message"], up
+    assert all(not n["read"] for n in (created, paid, up))
+
+    # Mail, to the customer's verified address.
+    mails = got["email"]
+    for event in ORDER_EVENTS:
+        assert _one(mails, event)["to"] == [customer.email]
+    assert order["number"] in _one(mails, "ORDER_CREATED")["subject"]
+    paid_mail = _one(mails, "PAYMENT_CONFIRMED")
+    assert invoice["number"] in paid_mail["subject"] and order["number"] in paid_mail["text"]
+    up_mail = _one(mails, "VPS_ACTIVE")
+    assert hostname in up_mail["subject"] and order["ipv4"] in up_mail["text"]
+    assert order["ipv4"] in (up_mail["html"] or "")
+
+    # Telegram, in the linked chat.
+    chat = got["telegram"]
+    assert order["number"] in _one(chat, "ORDER_CREATED")["visible_text"]
+    assert order["number"] in _one(chat, "PAYMENT_CONFIRMED")["visible_text"]
+    up_message = _one(chat, "VPS_ACTIVE")["visible_text"]
+    assert hostname in up_message and order["ipv4"] in up_message

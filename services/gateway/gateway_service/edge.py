@@ -15,7 +15,13 @@ from starlette.types import Receive, Scope, Send
 
 from gateway_service.circuit_breaker import CircuitBreaker
 from gateway_service.client_address import ClientAddress, in_networks
-from gateway_service.edge_auth import Identity, TokenInvalid, bearer_token, query_token
+from gateway_service.edge_auth import (
+    Identity,
+    TokenInvalid,
+    bearer_token,
+    query_token,
+    subprotocol_token,
+)
 from gateway_service.paths import PathRejected, is_internal, normalize_path
 from gateway_service.problems import (
     AdminNetworkForbidden,
@@ -167,7 +173,11 @@ class Edge:
     ) -> None:
         found = _scan(scope["headers"])
         client = self._client(scope, found[FORWARDED_FOR])
-        token = bearer_token(found[AUTHORIZATION]) or query_token(scope.get("query_string", b""))
+        token = (
+            bearer_token(found[AUTHORIZATION])
+            or subprotocol_token(scope.get("subprotocols"))
+            or query_token(scope.get("query_string", b""))
+        )
         try:
             self._check_origin(scope)
             admission = await self._admit(

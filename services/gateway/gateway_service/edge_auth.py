@@ -10,13 +10,20 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from urllib.parse import parse_qsl
 
 from webrana_common.auth.jwt import JWKSVerifier, TokenInvalid
 
-__all__ = ["EdgeAuthenticator", "Identity", "TokenInvalid", "bearer_token", "query_token"]
+__all__ = [
+    "EdgeAuthenticator",
+    "Identity",
+    "TokenInvalid",
+    "bearer_token",
+    "query_token",
+    "subprotocol_token",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +50,17 @@ def bearer_token(authorization: bytes | None) -> str | None:
     if scheme.lower() != b"bearer" or not token:
         return None
     return token.decode("latin-1")
+
+
+def subprotocol_token(subprotocols: Sequence[str] | None) -> str | None:
+    """The token a browser sends as `new WebSocket(url, ["bearer", token])`, that is
+    `Sec-WebSocket-Protocol: bearer, <token>`: the way the notification service's live socket
+    takes it (it refuses a token in the URL). The service verifies it again and answers the
+    `bearer` subprotocol only."""
+    offered = [p.strip() for p in subprotocols or ()]
+    if len(offered) >= 2 and offered[0].lower() == "bearer" and offered[1]:
+        return offered[1]
+    return None
 
 
 def query_token(query_string: bytes) -> str | None:

@@ -4,6 +4,7 @@ chunked, until close), HEAD, informational answers, keep-alive reuse, broken ans
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator, Callable
 
 import httpx
@@ -41,6 +42,14 @@ class ScriptedServer:
                 writer.write(answer)
                 await writer.drain()
                 if b"connection: close" in answer.lower():
+                    # A lingering close, as servers do: closing with unread input makes the
+                    # kernel send a reset, which may discard the answer before the gateway
+                    # reads it (a race no proxy can win).
+                    writer.write_eof()
+                    with contextlib.suppress(TimeoutError):
+                        async with asyncio.timeout(2):
+                            while await reader.read(65536):
+                                pass
                     break
         except (asyncio.IncompleteReadError, ConnectionError):
             pass

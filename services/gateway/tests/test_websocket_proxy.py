@@ -178,6 +178,30 @@ async def test_a_handshake_without_a_token_is_refused(
     assert not upstreams["notification"].ws_events
 
 
+async def test_a_browsers_bearer_subprotocol_carries_the_token(
+    gateway: RunningGateway, upstreams: dict[str, Upstream], mint: TokenMint
+) -> None:
+    """`new WebSocket(url, ["bearer", token])`: no header, nothing in the URL (the notification
+    service refuses a token there); the service gets both subprotocols and picks `bearer`."""
+    token = mint.token()
+    async with _connect(gateway, NOTIFICATIONS, None, subprotocols=["bearer", token]) as ws:
+        assert ws.subprotocol == "bearer"
+        assert await ws.recv() == "welcome:notification"
+    connects = [e for e in upstreams["notification"].ws_events if e[0] == "connect"]
+    assert connects[0][1] == {"path": NOTIFICATIONS, "subprotocols": ["bearer", token]}
+
+
+async def test_an_invalid_token_in_the_bearer_subprotocol_is_refused(
+    gateway: RunningGateway, upstreams: dict[str, Upstream]
+) -> None:
+    with pytest.raises(InvalidStatus) as refused:
+        async with _connect(gateway, NOTIFICATIONS, None, subprotocols=["bearer", "not-a-jwt"]):
+            pass
+    assert refused.value.response.status_code == 401
+    assert json.loads(refused.value.response.body)["code"] == "token_invalid"
+    assert not upstreams["notification"].ws_events
+
+
 async def test_a_handshake_on_an_unknown_path_is_refused(
     gateway: RunningGateway, mint: TokenMint
 ) -> None:

@@ -14,6 +14,7 @@ from fastapi import FastAPI
 from prometheus_client import Gauge
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from starlette.middleware import Middleware
 from telegram.error import TelegramError
 
 from notification_service.admin.router import WEBHOOK_PATH
@@ -31,6 +32,7 @@ from notification_service.notifications.router import router as notifications_ro
 from notification_service.preferences.router import router as preferences_router
 from notification_service.preferences.router import unsubscribe_router
 from notification_service.rendering.renderer import Renderer
+from notification_service.sending.fast_path import SendFastPath
 from notification_service.sending.router import router as sending_router
 from notification_service.sending.service import Senders
 from notification_service.telegram_bot.bot import TelegramBot
@@ -138,6 +140,7 @@ def create_app(settings: NotificationSettings | None = None) -> FastAPI:
         "stable `code`.",
         lifespan=lifespan,
         openapi_tags=TAGS,
+        inner_middleware=[Middleware(SendFastPath)],
     )
     # The hot route first: routes are matched in order. Static paths before
     # /api/v1/notifications/{id}.

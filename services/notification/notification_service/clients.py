@@ -119,6 +119,12 @@ class AuthClient:
     async def _remember(self, user: AuthUser) -> None:
         if self.redis is None or self.cache_seconds <= 0:
             return
+        if not user.email_verified:
+            # A state the user leaves within seconds: the lookup of their verification mail
+            # would otherwise serve "unverified" for the cache's lifetime, and a customer who
+            # clicks the link and orders at once would miss the order's mails (auth does not
+            # tell this service when an address is verified). Such users get few messages.
+            return
         try:
             await self.redis.set(CACHE_PREFIX + str(user.id), user.to_json(), ex=self.cache_seconds)
         except RedisError:

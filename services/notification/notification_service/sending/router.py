@@ -12,9 +12,11 @@ from webrana_common.auth.api_keys import Internal
 from webrana_common.openapi import problems
 
 router = APIRouter(prefix="/internal/notifications", tags=["internal"])
+# Also answered by sending.fast_path (the same call, without FastAPI's per-request work).
+SEND_PATH = "/internal/notifications/send"
 
 
-def _key(header: str | None, body: SendNotification) -> str:
+def send_key(header: str | None, body: SendNotification) -> str:
     if header is not None and body.idempotency_key is not None and header != body.idempotency_key:
         raise IdempotencyKeyMismatch("Send the same key in the header and the body, or one")
     key = body.idempotency_key or header
@@ -51,7 +53,7 @@ async def send(
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
 ) -> SendResult:
     state = request.app.state
-    key = _key(idempotency_key, body)
+    key = send_key(idempotency_key, body)
     # No SessionDep: the send runs on the autocommit engine (see service.send).
     result = await service.send(state.send_engine, state.db, state.senders, body, key)
     if result.duplicate:
