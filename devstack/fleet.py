@@ -135,7 +135,12 @@ def uvicorn_argv(factory: str, port: int, log_level: str = "info") -> list[str]:
 
 
 def worker_argv(service: Service) -> list[str]:
-    return [sys.executable, "-m", "arq", f"{service.package}.worker.WorkerSettings"]
+    return [
+        sys.executable,
+        "-m",
+        "webrana_common.worker_main",
+        f"{service.package}.worker.WorkerSettings",
+    ]
 
 
 @dataclass(frozen=True)

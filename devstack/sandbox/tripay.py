@@ -74,6 +74,7 @@ def create_app(
         finally:
             task.cancel()
             sandbox.sender.reset()
+            await sandbox.sender.aclose()
 
     app = FastAPI(
         title="Tripay sandbox",

@@ -121,7 +121,13 @@ def test_killed_service_is_restarted(fleet: Fleet) -> None:
 def test_sigint_stops_every_process(fleet: Fleet) -> None:
     processes = fleet.processes()
     commands = " ".join(" ".join(p.cmdline()) for p in processes)
-    for expected in ("uvicorn", "arq", "redis-server", "postgres", "devstack.sandbox.smtp"):
+    for expected in (
+        "uvicorn",
+        "worker.WorkerSettings",
+        "redis-server",
+        "postgres",
+        "devstack.sandbox.smtp",
+    ):
         assert expected in commands  # else "nothing is left" below would prove nothing
 
     assert fleet.stop(signal.SIGINT) == 0

@@ -442,7 +442,12 @@ async def main(smoke: bool) -> None:
                 logs / "notification.log",
             ),
             "worker": _spawn(
-                [sys.executable, "-m", "arq", "notification_service.worker.WorkerSettings"],
+                [
+                    sys.executable,
+                    "-m",
+                    "webrana_common.worker_main",
+                    "notification_service.worker.WorkerSettings",
+                ],
                 service_env,
                 logs / "worker.log",
             ),

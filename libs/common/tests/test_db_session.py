@@ -224,3 +224,26 @@ async def test_after_commit_is_forgotten_when_the_session_closes_uncommitted(db:
     await settle(db)
 
     assert calls == []
+
+
+async def test_pooled_connections_the_server_closed_are_replaced_at_checkout(
+    db: Database, database_url: str
+) -> None:
+    """No ping per checkout: a database restart (here: every backend of the pool killed)
+    costs the next requests nothing but fresh connections."""
+    async with db.session() as session:
+        session.add(Note(text="before"))
+    admin = await asyncpg.connect(database_url)
+    try:
+        killed = await admin.fetchval(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+    finally:
+        await admin.close()
+    assert killed >= 1
+    await asyncio.sleep(0.2)  # the closed sockets reach the pooled connections
+    for text in ("after-1", "after-2"):
+        async with db.session() as session:
+            session.add(Note(text=text))
+    assert sorted(await stored_notes(database_url)) == ["after-1", "after-2", "before"]
