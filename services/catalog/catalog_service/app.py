@@ -22,6 +22,7 @@ from catalog_service.providers.router import router as providers_router
 from catalog_service.public.cache import PublicCatalog, PublicCatalogFastPath
 from catalog_service.public.router import router as public_router
 from catalog_service.quotes.router import router as quotes_router
+from catalog_service.quotes.service import QuoteCache
 from catalog_service.regions.router import router as regions_router
 from catalog_service.versioning.tracker import VersionTracker
 from webrana_common.service import create_service_app
@@ -86,6 +87,7 @@ def create_app(settings: CatalogSettings | None = None) -> FastAPI:
         openapi_tags=TAGS,
         inner_middleware=[Middleware(PublicCatalogFastPath)],
     )
+    app.state.quote_cache = QuoteCache()
     app.include_router(public_router)
     app.include_router(plans_router)
     app.include_router(regions_router)

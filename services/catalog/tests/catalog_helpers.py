@@ -2,79 +2,18 @@
 
 from __future__ import annotations
 
-import base64
-import time
-import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
-from jose import jwt
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from webrana_common.testing.tokens import TokenIssuer as TokenIssuer  # re-exported for the tests
+
 API_KEY = "order-test-key"
-ISSUER = "https://auth.webrana.cloud"
-AUDIENCE = "webrana-api"
-
-
-def _b64(number: int) -> str:
-    raw = number.to_bytes((number.bit_length() + 7) // 8, "big")
-    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
-
-
-class TokenIssuer:
-    """Signs access tokens the way auth does (RS256, `kid`), and publishes the JWKS the
-    catalog fetches over HTTP, as in production."""
-
-    def __init__(self) -> None:
-        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-        self._pem = key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        ).decode()
-        numbers = key.public_key().public_numbers()
-        self.kid = "catalog-test-key"
-        self.jwks = {
-            "keys": [
-                {
-                    "kty": "RSA",
-                    "use": "sig",
-                    "alg": "RS256",
-                    "kid": self.kid,
-                    "n": _b64(numbers.n),
-                    "e": _b64(numbers.e),
-                }
-            ]
-        }
-
-    def token(self, role: str = "customer", user_id: uuid.UUID | None = None) -> str:
-        now = int(time.time())
-        claims = {
-            "sub": str(user_id or uuid.uuid4()),
-            "role": role,
-            "jti": uuid.uuid4().hex,
-            "iss": ISSUER,
-            "aud": AUDIENCE,
-            "iat": now,
-            "nbf": now,
-            "exp": now + 900,
-        }
-        return jwt.encode(claims, self._pem, algorithm="RS256", headers={"kid": self.kid})
-
-    def headers(self, role: str = "customer", user_id: uuid.UUID | None = None) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.token(role, user_id)}"}
-
-    def app(self) -> Starlette:
-        async def jwks(_: Request) -> JSONResponse:
-            return JSONResponse(self.jwks)
-
-        return Starlette(routes=[Route("/.well-known/jwks.json", jwks)])
 
 
 @dataclass

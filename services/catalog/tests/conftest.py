@@ -35,9 +35,9 @@ from webrana_common.testing.live_server import LiveServer
 
 @pytest.fixture(scope="session")
 def tokens() -> Iterator[TokenIssuer]:
-    issuer = TokenIssuer()
+    issuer = TokenIssuer(kid="catalog-test-key")
     with LiveServer(issuer.app()) as server:
-        issuer.jwks_url = f"{server.url}/.well-known/jwks.json"  # type: ignore[attr-defined]
+        issuer.jwks_url = f"{server.url}/.well-known/jwks.json"
         yield issuer
 
 
@@ -104,7 +104,7 @@ def make_settings(
             "database_url": database_url,
             "redis_url": redis_url,
             "environment": "test",
-            "jwks_url": tokens.jwks_url,  # type: ignore[attr-defined]
+            "jwks_url": tokens.jwks_url,
             "internal_api_keys": f"order:{API_KEY}",
             "internal_api_key": "catalog-test-key",
             "provider_url": provider_server.url,  # type: ignore[attr-defined]
@@ -154,12 +154,12 @@ async def seeded_db(seeded_database_url: str) -> AsyncIterator[Database]:
 
 @pytest.fixture
 def admin(tokens: TokenIssuer) -> dict[str, str]:
-    return tokens.headers("admin")
+    return tokens.headers(role="admin")
 
 
 @pytest.fixture
 def customer(tokens: TokenIssuer) -> dict[str, str]:
-    return tokens.headers("customer")
+    return tokens.headers(role="customer")
 
 
 @pytest.fixture

@@ -53,6 +53,7 @@ def create_app(settings: OrderSettings | None = None) -> FastAPI:
         use_outbox=True,
         openapi_tags=TAGS,
     )
+    app.state.referenced_plans = set()
     app.include_router(orders_router)
     app.include_router(admin_router)
     app.include_router(orders_internal_router)

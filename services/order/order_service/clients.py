@@ -4,7 +4,7 @@ provider), over the lifespan's (or worker's) internal HTTP client, which carries
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
@@ -42,6 +42,7 @@ def _detail(response: httpx.Response, fallback: str) -> str:
 class CatalogClient:
     http: httpx.AsyncClient
     base_url: str
+    referenced: set[uuid.UUID] = field(default_factory=set)
 
     async def quote(
         self, plan_id: uuid.UUID, cycle: str, region: str, image: str
@@ -63,13 +64,17 @@ class CatalogClient:
         raise DependencyFailed(f"catalog answered HTTP {response.status_code}")
 
     async def mark_referenced(self, plan_id: uuid.UUID) -> None:
-        """Idempotent: the plan is used by an order, so the catalog freezes its provider/size."""
+        """Idempotent: the plan is used by an order, so the catalog freezes its provider/size.
+        Once acknowledged it is not asked again by this process (the marker stays for good)."""
+        if plan_id in self.referenced:
+            return
         try:
             response = await self.http.post(f"{self.base_url}/internal/plans/{plan_id}/referenced")
         except httpx.HTTPError as exc:
             raise DependencyUnavailable("The catalog cannot be reached, try again") from exc
         if not response.is_success:
             raise DependencyFailed(f"catalog answered HTTP {response.status_code}")
+        self.referenced.add(plan_id)
 
 
 @dataclass

@@ -3,7 +3,8 @@ HTTP client, the database (for compensating units of work) and the arq pool."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import uuid
+from dataclasses import dataclass, field
 from typing import Annotated, Any
 
 import httpx
@@ -21,10 +22,15 @@ class OrderContext:
     http: httpx.AsyncClient
     db: Database
     arq: Any | None  # arq.ArqRedis; None when Redis is not configured
+    # Plans this process has had the catalog mark as referenced (a marker never removed):
+    # the next order of the same plan skips that call.
+    referenced_plans: set[uuid.UUID] = field(default_factory=set)
 
     @property
     def catalog(self) -> CatalogClient:
-        return CatalogClient(self.http, self.settings.catalog_url.rstrip("/"))
+        return CatalogClient(
+            self.http, self.settings.catalog_url.rstrip("/"), self.referenced_plans
+        )
 
     @property
     def billing(self) -> BillingClient:
@@ -37,7 +43,13 @@ class OrderContext:
 
 def _context(conn: HTTPConnection) -> OrderContext:
     state = conn.app.state
-    return OrderContext(state.settings, state.http, state.db, getattr(state, "arq", None))
+    return OrderContext(
+        state.settings,
+        state.http,
+        state.db,
+        getattr(state, "arq", None),
+        state.referenced_plans,
+    )
 
 
 ContextDep = Annotated[OrderContext, Depends(_context)]

@@ -171,3 +171,30 @@ async def test_wallet_without_balance_places_nothing_and_releases_the_promo(
             "reason": "order not placed",
         }
     ]
+
+
+def _referenced_calls(catalog: str) -> float:
+    """How many times the catalog was asked to mark a plan referenced (its metrics)."""
+    metrics = httpx.get(f"{catalog}/metrics").text
+    return sum(
+        float(line.rsplit(" ", 1)[1])
+        for line in metrics.splitlines()
+        if line.startswith("http_requests_total{")
+        and 'route="/internal/plans/{plan_id}/referenced"' in line
+    )
+
+
+async def test_a_plan_is_marked_referenced_once_per_process(
+    client: httpx.AsyncClient,
+    customer: Customer,
+    plans: dict[str, str],
+    catalog: str,
+) -> None:
+    """The marker freezes the plan's provider and size in the catalog; it is never removed,
+    so after the first acknowledged call the next orders of that plan skip the round trip."""
+    before = _referenced_calls(catalog)
+    for hostname in ("web-a", "web-b", "web-c"):
+        body = order_body(plans["do-1c-1gb"], hostname=hostname)
+        response = await client.post("/api/v1/orders", json=body, headers=customer[1])
+        assert response.status_code == 201, response.text
+    assert _referenced_calls(catalog) - before == 1

@@ -3,7 +3,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from fastapi.exceptions import RequestValidationError
 
 from catalog_service.fields import IMAGE_SLUG_PATTERN, SLUG_PATTERN
@@ -33,6 +33,7 @@ router = APIRouter(prefix="/internal/plans", tags=["internal"])
 )
 async def quote(
     plan_id: uuid.UUID,
+    request: Request,
     session: SessionDep,
     _caller: Internal,
     cycle: Annotated[BillingCycle, Query(description="Billing cycle")],
@@ -58,5 +59,11 @@ async def quote(
                 ]
             )
     return await service.quote(
-        session, plan_id, cycle, region_slug=region, image_slug=image, renewal=renewal
+        session,
+        plan_id,
+        cycle,
+        region_slug=region,
+        image_slug=image,
+        renewal=renewal,
+        cache=request.app.state.quote_cache,
     )

@@ -6,6 +6,7 @@ retired since is still quoted — only an unknown one is refused."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Hashable
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -26,6 +27,28 @@ from catalog_service.versioning import repository as versions
 from webrana_common.db.base import utcnow
 
 
+class QuoteCache:
+    """Quotes by question, each kept with the catalog version it was read at. Every change a
+    quote shows bumps that version (only the `referenced` marker does not, and a quote does
+    not show it), so a quote is served again only while its version is current: one query
+    per quote instead of six. Refusals are not kept."""
+
+    def __init__(self, max_entries: int = 2048) -> None:
+        self.max_entries = max_entries
+        self._entries: dict[Hashable, tuple[int, Quote]] = {}
+
+    def get(self, key: Hashable, version: int) -> Quote | None:
+        entry = self._entries.get(key)
+        if entry is None or entry[0] != version:
+            return None
+        return entry[1]
+
+    def put(self, key: Hashable, version: int, quote: Quote) -> None:
+        if key not in self._entries and len(self._entries) >= self.max_entries:
+            self._entries.pop(next(iter(self._entries)))  # the oldest
+        self._entries[key] = (version, quote)
+
+
 async def quote(
     session: AsyncSession,
     plan_id: uuid.UUID,
@@ -34,6 +57,28 @@ async def quote(
     region_slug: str | None,
     image_slug: str | None,
     renewal: bool,
+    cache: QuoteCache | None = None,
+) -> Quote:
+    # The version first: data read after it is at least as new, never older.
+    version = await versions.current(session)
+    key = (plan_id, cycle, region_slug, image_slug, renewal)
+    cached = cache.get(key, version) if cache is not None else None
+    if cached is not None:
+        return cached.model_copy(update={"quoted_at": utcnow()})
+    fresh = await _quote(session, plan_id, cycle, region_slug, image_slug, renewal, version)
+    if cache is not None:
+        cache.put(key, version, fresh)
+    return fresh
+
+
+async def _quote(
+    session: AsyncSession,
+    plan_id: uuid.UUID,
+    cycle: BillingCycle,
+    region_slug: str | None,
+    image_slug: str | None,
+    renewal: bool,
+    version: int,
 ) -> Quote:
     plan = await plans.get(session, plan_id)
     if plan is None:
@@ -88,6 +133,6 @@ async def quote(
         memory_mb=plan.memory_mb,
         disk_gb=plan.disk_gb,
         transfer_gb=plan.transfer_gb,
-        catalog_version=await versions.current(session),
+        catalog_version=version,
         quoted_at=utcnow(),
     )

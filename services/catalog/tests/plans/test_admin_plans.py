@@ -220,7 +220,7 @@ async def test_every_change_is_audited_with_actor_before_after_and_request_id(
 
     await make_basics(client, admin)
     me = uuid.uuid4()
-    headers = tokens.headers("admin", me)
+    headers = tokens.headers(me, role="admin")
     plan = await make_plan(client, headers)
     await client.patch(
         f"{PLANS}/{plan['id']}",

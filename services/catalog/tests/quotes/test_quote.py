@@ -171,3 +171,46 @@ async def test_an_inactive_plan_is_422_for_new_orders_but_still_renews(
     assert renewal.status_code == 200, renewal.text
     assert renewal.json()["plan_active"] is False
     assert renewal.json()["region"] is None and renewal.json()["provider_size"] == "vc2-1c-1gb"
+
+
+async def test_a_quote_follows_every_catalog_change_at_once(
+    seeded_client: httpx.AsyncClient, internal: dict[str, str], admin: dict[str, str]
+) -> None:
+    """Quotes are served from memory while the catalog version is unchanged: a new price, a
+    new provider code or a retired region shows in the very next quote."""
+    plan_id = await _plan_id(seeded_client, "do-1c-1gb")
+    params = {"cycle": "monthly", "region": "sg-sin", "image": "ubuntu-24.04"}
+    first = (await _quote(seeded_client, internal, plan_id, **params)).json()
+    again = (await _quote(seeded_client, internal, plan_id, **params)).json()
+    assert (again["amount_idr"], again["catalog_version"]) == (
+        first["amount_idr"],
+        first["catalog_version"],
+    )
+    assert again["quoted_at"] >= first["quoted_at"]
+
+    changed = await seeded_client.patch(
+        f"/api/v1/admin/catalog/plans/{plan_id}",
+        json={"prices": {"monthly": 135_000}},
+        headers=admin,
+    )
+    assert changed.status_code == 200, changed.text
+    repriced = (await _quote(seeded_client, internal, plan_id, **params)).json()
+    assert repriced["amount_idr"] == 135_000
+    assert repriced["catalog_version"] > first["catalog_version"]
+
+    region = await seeded_client.get("/api/v1/admin/catalog/regions/sg-sin", headers=admin)
+    codes = {**region.json()["codes"], "digitalocean": "sgp2"}
+    recoded = await seeded_client.patch(
+        "/api/v1/admin/catalog/regions/sg-sin", json={"codes": codes}, headers=admin
+    )
+    assert recoded.status_code == 200, recoded.text
+    moved = (await _quote(seeded_client, internal, plan_id, **params)).json()
+    assert moved["provider_region"] == "sgp2"
+
+    retired = await seeded_client.patch(
+        "/api/v1/admin/catalog/regions/sg-sin", json={"active": False}, headers=admin
+    )
+    assert retired.status_code == 200, retired.text
+    assert_problem(
+        await _quote(seeded_client, internal, plan_id, **params), 422, "region_not_offered"
+    )
