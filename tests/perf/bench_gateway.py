@@ -24,22 +24,20 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import re
 import resource
-import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 import uuid
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
 import psutil
 
+from tests.perf.load import Run, ensure_wrk, median_run, run_python, run_wrk
 from webrana_common.embedded import EmbeddedRedis, free_port
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -76,66 +74,7 @@ def upstream_app() -> Any:
     return app
 
 
-# -- load generation
-
-
-@dataclass
-class Run:
-    requests: int
-    seconds: float
-    p50_ms: float
-    p99_ms: float
-    errors: int = 0
-
-    @property
-    def rps(self) -> float:
-        return self.requests / self.seconds
-
-
-def ensure_wrk() -> str | None:
-    """The wrk binary, installing it when possible; None when unavailable (or when
-    BENCH_LOAD_GENERATOR=python asks for the Python generator)."""
-    if os.environ.get("BENCH_LOAD_GENERATOR") == "python":
-        return None
-    found = shutil.which("wrk")
-    if found:
-        return found
-    if os.geteuid() == 0 and shutil.which("apt-get"):
-        print("   wrk not found: installing it with apt-get", flush=True)
-        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-        subprocess.run(["apt-get", "update", "-qq"], check=False, env=env, capture_output=True)
-        subprocess.run(
-            ["apt-get", "install", "-y", "-qq", "wrk"], check=False, env=env, capture_output=True
-        )
-        return shutil.which("wrk")
-    return None
-
-
-_UNITS_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}
-
-
-def _ms(text: str) -> float:
-    match = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text)
-    if not match:
-        raise ValueError(f"unexpected wrk latency {text!r}")
-    return float(match.group(1)) * _UNITS_MS[match.group(2)]
-
-
-def parse_wrk(output: str) -> Run:
-    requests = re.search(r"(\d+) requests in ([\d.]+)(\w+)", output)
-    p50 = re.search(r"^\s+50%\s+(\S+)", output, re.MULTILINE)
-    p99 = re.search(r"^\s+99%\s+(\S+)", output, re.MULTILINE)
-    if not (requests and p50 and p99):
-        raise RuntimeError(f"cannot read wrk output:\n{output}")
-    seconds = _ms(requests.group(2) + requests.group(3)) / 1000
-    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
-    socket_errors = re.search(
-        r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output
-    )
-    failed = int(errors.group(1)) if errors else 0
-    if socket_errors:
-        failed += sum(int(n) for n in socket_errors.groups())
-    return Run(int(requests.group(1)), seconds, _ms(p50.group(1)), _ms(p99.group(1)), failed)
+# -- priority
 
 
 def _niceness() -> int | None:
@@ -152,61 +91,6 @@ def _prioritise(*pids: int) -> None:
         return
     for pid in pids:
         psutil.Process(pid).nice(niceness)
-
-
-async def run_wrk(wrk: str, url: str, seconds: float, connections: int, token: str) -> Run:
-    niceness = _niceness()
-    process = await asyncio.create_subprocess_exec(
-        wrk,
-        "-t1",
-        f"-c{connections}",
-        f"-d{max(1, round(seconds))}s",
-        "--latency",
-        "-H",
-        f"Authorization: Bearer {token}",
-        url,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
-        preexec_fn=(lambda: os.nice(niceness)) if niceness is not None else None,
-    )
-    output, _ = await process.communicate()
-    return parse_wrk(output.decode())
-
-
-async def run_python(url: str, seconds: float, connections: int, token: str) -> Run:
-    """Keep-alive GETs from `connections` asyncio connections: a stand-in for wrk, slower (it
-    shares the machine's cores with what it measures), good enough to prove things work."""
-    parts = httpx.URL(url)
-    request = (
-        f"GET {parts.raw_path.decode()} HTTP/1.1\r\nHost: {parts.host}:{parts.port}\r\n"
-        f"Authorization: Bearer {token}\r\n\r\n"
-    ).encode()
-    latencies: list[float] = []
-    errors = 0
-    deadline = time.perf_counter() + seconds
-
-    async def worker() -> None:
-        nonlocal errors
-        reader, writer = await asyncio.open_connection(parts.host, parts.port)
-        try:
-            while time.perf_counter() < deadline:
-                start = time.perf_counter()
-                writer.write(request)
-                head = await reader.readuntil(b"\r\n\r\n")
-                length = re.search(rb"(?i)content-length: (\d+)", head)
-                await reader.readexactly(int(length.group(1)) if length else 0)
-                latencies.append(time.perf_counter() - start)
-                if not head.startswith(b"HTTP/1.1 2"):
-                    errors += 1
-        finally:
-            writer.close()
-
-    started = time.perf_counter()
-    await asyncio.gather(*(worker() for _ in range(connections)))
-    elapsed = time.perf_counter() - started
-    latencies.sort()
-    pick = lambda q: latencies[min(len(latencies) - 1, int(q * len(latencies)))] * 1000  # noqa: E731
-    return Run(len(latencies), elapsed, pick(0.50), pick(0.99), errors)
 
 
 # -- processes
@@ -282,7 +166,8 @@ def _rss_mb(process: subprocess.Popen[bytes]) -> float:
 
 
 async def main(smoke: bool) -> None:
-    wrk = ensure_wrk()
+    # BENCH_LOAD_GENERATOR=python asks for the Python generator even where wrk is.
+    wrk = None if os.environ.get("BENCH_LOAD_GENERATOR") == "python" else ensure_wrk()
     generator = "wrk" if wrk else "python (wrk not available or BENCH_LOAD_GENERATOR=python)"
     if wrk is None and not smoke:
         print("   no wrk: the Python generator shares the CPUs it measures; figures are low")
@@ -297,9 +182,12 @@ async def main(smoke: bool) -> None:
 
     async def load(url: str, seconds: float, connections: int = CONNECTIONS) -> Run:
         """One run of the load generator (wrk when available)."""
+        headers = {"Authorization": f"Bearer {token}"}
         if wrk:
-            return await run_wrk(wrk, url, seconds, connections, token)
-        return await run_python(url, seconds, connections, token)
+            return await run_wrk(
+                wrk, url, seconds, connections=connections, headers=headers, niceness=_niceness()
+            )
+        return await run_python(url, seconds, connections=connections, headers=headers)
 
     token, jwks = _token_and_jwks()
     redis = None
@@ -430,8 +318,8 @@ async def _measure(
         cpu["wrk"] += (_cpu_seconds() - before_wrk) / run.requests
         gateway_runs.append(run)
         proxied += run.requests
-    direct = _median(direct_runs)
-    through = _median(gateway_runs)
+    direct = median_run(direct_runs)
+    through = median_run(gateway_runs)
     idle_direct = await load(direct_url, 2 if smoke else 5, connections=1)
     idle_gateway = await load(gateway_url, 2 if smoke else 5, connections=1)
     proxied += idle_gateway.requests
@@ -498,15 +386,3 @@ async def _measure(
     }
     for name, ok in checks.items():
         print(f"   {'PASS' if ok else 'FAIL'}  {name}")
-
-
-def _median(runs: list[Run]) -> Run:
-    ordered = sorted(runs, key=lambda r: r.rps)
-    middle = ordered[len(ordered) // 2]
-    return Run(
-        middle.requests,
-        middle.seconds,
-        statistics.median(r.p50_ms for r in runs),
-        statistics.median(r.p99_ms for r in runs),
-        sum(r.errors for r in runs),
-    )

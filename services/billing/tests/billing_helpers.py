@@ -3,82 +3,23 @@ auth signs them, stand-ins of the services billing talks to, problem assertions.
 
 from __future__ import annotations
 
-import base64
 import threading
-import time
 import uuid
 from collections import Counter
 from typing import Any
 
 import httpx
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
-from jose import jwt
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from webrana_common.testing.live_server import LiveServer
+from webrana_common.testing.tokens import TokenIssuer as TokenIssuer  # re-exported for the tests
 
 API_KEY = "order-test-key"
-ISSUER = "https://auth.webrana.cloud"
-AUDIENCE = "webrana-api"
 # The admin that BILLING_ALERT_USER_IDS names in the tests.
 ADMIN_ALERT_ID = uuid.UUID("00000000-0000-4000-8000-00000000a1e7")
-
-
-def _b64(number: int) -> str:
-    raw = number.to_bytes((number.bit_length() + 7) // 8, "big")
-    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
-
-
-class TokenIssuer:
-    """Signs access tokens as auth does (RS256, `kid`) and serves the JWKS over HTTP."""
-
-    def __init__(self) -> None:
-        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-        self._pem = key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        ).decode()
-        numbers = key.public_key().public_numbers()
-        self.kid = "billing-test-key"
-        self.jwks = {
-            "keys": [
-                {
-                    "kty": "RSA",
-                    "use": "sig",
-                    "alg": "RS256",
-                    "kid": self.kid,
-                    "n": _b64(numbers.n),
-                    "e": _b64(numbers.e),
-                }
-            ]
-        }
-        self.jwks_url = ""
-
-    def headers(self, user_id: uuid.UUID, role: str = "customer") -> dict[str, str]:
-        now = int(time.time())
-        claims = {
-            "sub": str(user_id),
-            "role": role,
-            "jti": uuid.uuid4().hex,
-            "iss": ISSUER,
-            "aud": AUDIENCE,
-            "iat": now,
-            "nbf": now,
-            "exp": now + 900,
-        }
-        token = jwt.encode(claims, self._pem, algorithm="RS256", headers={"kid": self.kid})
-        return {"Authorization": f"Bearer {token}"}
-
-    def app(self) -> Starlette:
-        async def jwks(_: Request) -> JSONResponse:
-            return JSONResponse(self.jwks)
-
-        return Starlette(routes=[Route("/.well-known/jwks.json", jwks)])
 
 
 class Fleet:

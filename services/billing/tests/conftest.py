@@ -31,7 +31,7 @@ from webrana_common.testing.live_server import LiveServer
 
 @pytest.fixture(scope="session")
 def tokens() -> Iterator[TokenIssuer]:
-    issuer = TokenIssuer()
+    issuer = TokenIssuer(kid="billing-test-key")
     with LiveServer(issuer.app()) as server:
         issuer.jwks_url = f"{server.url}/.well-known/jwks.json"
         yield issuer

@@ -38,29 +38,18 @@ async def order_created(session: AsyncSession, order: Order) -> None:
     await notify(session, order, "ORDER_CREATED", data, f"order:order-created:{order.id}")
 
 
-async def payment_confirmed(
-    session: AsyncSession, order: Order, *, method: str, invoice: dict[str, Any] | None = None
-) -> None:
-    """Billing announces invoice payments under `billing:payment-confirmed:<invoice id>`; the
-    same key here makes the notification service deliver one message, whoever is first."""
-    if invoice is not None and invoice.get("invoice_id"):
-        key = f"billing:payment-confirmed:{invoice['invoice_id']}"
-        invoice_data = {
-            "invoice_id": invoice["invoice_id"],
-            "invoice_number": invoice.get("invoice_number") or order.number,
-        }
-    else:
-        key = f"order:payment-confirmed:{order.id}"
-        # A wallet order has no invoice: the order stands in for it.
-        invoice_data = {"invoice_id": str(order.id), "invoice_number": order.number}
+async def payment_confirmed(session: AsyncSession, order: Order, *, method: str) -> None:
+    """A wallet payment's: it has no invoice, so the order stands in for one. (An invoice's
+    payment is announced by billing.)"""
     data = {
-        **invoice_data,
+        "invoice_id": str(order.id),
+        "invoice_number": order.number,
         "order_number": order.number,
         "amount": order.amount,
         "payment_method": method,
         "paid_at": (order.paid_at.isoformat() if order.paid_at else None),
     }
-    await notify(session, order, "PAYMENT_CONFIRMED", data, key)
+    await notify(session, order, "PAYMENT_CONFIRMED", data, f"order:payment-confirmed:{order.id}")
 
 
 async def vps_active(session: AsyncSession, order: Order) -> None:

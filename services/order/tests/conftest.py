@@ -50,7 +50,7 @@ FAST_PROVISIONING = {
 
 @pytest.fixture(scope="session")
 def tokens() -> Iterator[TokenIssuer]:
-    issuer = TokenIssuer()
+    issuer = TokenIssuer(kid="order-test-kid")
     with LiveServer(issuer.app()) as server:
         issuer.jwks_url = f"{server.url}/.well-known/jwks.json"
         yield issuer

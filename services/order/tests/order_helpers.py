@@ -3,19 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-import base64
 import concurrent.futures
 import threading
-import time
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import httpx
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
-from jose import jwt
 from pydantic import ValidationError
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -23,68 +18,14 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from notification_service.contracts import SendNotification, validate_data
+from webrana_common.testing.tokens import TokenIssuer as TokenIssuer  # re-exported for the tests
 
 ORDER_KEY = "order-test-key"  # what the order service presents to catalog, provider, billing
 BILLING_KEY = "billing-test-key"  # what billing presents to the order service
 DO_TOKEN = "dop_v1_sandbox-token"
-ISSUER = "https://auth.webrana.cloud"
-AUDIENCE = "webrana-api"
 SSH_KEY = (
     "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGk2ZcVn0kHq0m8fQ3pGk7J1r6y2Y1o3x8Lk0n5m4p2Q budi@laptop"
 )
-
-
-def _b64(number: int) -> str:
-    raw = number.to_bytes((number.bit_length() + 7) // 8, "big")
-    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
-
-
-class TokenIssuer:
-    """Signs access tokens as auth does (RS256, `kid`) and serves the JWKS over HTTP."""
-
-    def __init__(self) -> None:
-        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-        self._pem = key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        ).decode()
-        numbers = key.public_key().public_numbers()
-        self.kid = "order-test-kid"
-        self.jwks = {
-            "keys": [
-                {
-                    "kty": "RSA",
-                    "use": "sig",
-                    "alg": "RS256",
-                    "kid": self.kid,
-                    "n": _b64(numbers.n),
-                    "e": _b64(numbers.e),
-                }
-            ]
-        }
-        self.jwks_url = ""
-
-    def headers(self, user_id: uuid.UUID, role: str = "customer") -> dict[str, str]:
-        now = int(time.time())
-        claims = {
-            "sub": str(user_id),
-            "role": role,
-            "jti": uuid.uuid4().hex,
-            "iss": ISSUER,
-            "aud": AUDIENCE,
-            "iat": now,
-            "nbf": now,
-            "exp": now + 900,
-        }
-        token = jwt.encode(claims, self._pem, algorithm="RS256", headers={"kid": self.kid})
-        return {"Authorization": f"Bearer {token}"}
-
-    def app(self) -> Starlette:
-        async def jwks(_: Request) -> JSONResponse:
-            return JSONResponse(self.jwks)
-
-        return Starlette(routes=[Route("/.well-known/jwks.json", jwks)])
 
 
 def problem(status: int, code: str, detail: str) -> JSONResponse:

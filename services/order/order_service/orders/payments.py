@@ -9,7 +9,7 @@ import logging
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from order_service import billing_messages, notifications
+from order_service import billing_messages
 from order_service.context import OrderContext
 from order_service.orders import repository, transitions
 from order_service.orders.models import Order, OrderStatus
@@ -59,12 +59,7 @@ async def _paid(
         reason=f"invoice {body.invoice_number} paid via {body.method or 'tripay'}",
         data={"invoice_id": str(body.invoice_id), "amount": body.amount},
     )
-    await notifications.payment_confirmed(
-        session,
-        order,
-        method=body.method or "tripay",
-        invoice={"invoice_id": str(body.invoice_id), "invoice_number": body.invoice_number},
-    )
+    # PAYMENT_CONFIRMED of an invoice is billing's to send (it sends it with the payment).
     queue.enqueue_after_commit(session, ctx.arq, order.id, attempt=1)
     return True
 
