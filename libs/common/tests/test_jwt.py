@@ -402,3 +402,59 @@ async def test_first_token_right_after_boot_fetches_the_keys(
 
     assert claims_.role == "admin"
     assert jwks.fetches == 1
+
+
+# --- tokens verified once ------------------------------------------------------------------
+
+
+async def test_a_token_seen_before_is_accepted_until_it_expires(
+    jwks: JwksEndpoint, key: SigningKey
+) -> None:
+    """The second sight of a token skips the RSA work, never its expiry."""
+    verifier = JWKSVerifier(
+        None,
+        issuer=ISSUER,
+        audience=AUDIENCE,
+        static_jwks={"keys": [key.public_jwk()]},
+        leeway_seconds=0,
+    )
+    token = key.sign(claims(exp=int(time.time()) + 2))
+    first = await verifier.verify(token)
+    assert (await verifier.verify(token)) == first
+    await asyncio.sleep(2.5)
+    with pytest.raises(TokenInvalid, match="expired"):
+        await verifier.verify(token)
+
+
+async def test_a_token_of_a_withdrawn_key_is_refused_though_seen_before(
+    verifier: JWKSVerifier,
+    jwks: JwksEndpoint,
+    clock: FakeClock,
+    key: SigningKey,
+    next_key: SigningKey,
+) -> None:
+    old = key.sign(claims())
+    await verifier.verify(old)
+    jwks.keys = [next_key]  # auth withdraws the old key (say it leaked)
+    clock.now += 300  # the key cache expires: the next token fetches the new set
+    await verifier.verify(next_key.sign(claims()))
+    assert jwks.fetches == 2
+    with pytest.raises(TokenInvalid, match="unknown key"):
+        await verifier.verify(old)
+
+
+async def test_a_full_cache_makes_room_and_keeps_verifying(
+    jwks: JwksEndpoint, key: SigningKey
+) -> None:
+    verifier = JWKSVerifier(
+        None,
+        issuer=ISSUER,
+        audience=AUDIENCE,
+        static_jwks={"keys": [key.public_jwk()]},
+        max_verified=20,
+    )
+    tokens = [key.sign(claims()) for _ in range(45)]
+    subjects = [(await verifier.verify(t)).sub for t in tokens]
+    assert len(set(subjects)) == 45
+    assert len(verifier._verified) <= 20
+    assert (await verifier.verify(tokens[0])).sub == subjects[0]

@@ -44,6 +44,7 @@ class JWKSVerifier:
         static_jwks: dict[str, Any] | None = None,
         leeway_seconds: int = 10,
         clock: Callable[[], float] = time.monotonic,
+        max_verified: int = 10_000,
     ) -> None:
         self.jwks_url = jwks_url
         self.issuer = issuer
@@ -57,6 +58,13 @@ class JWKSVerifier:
         self._fetched_at = float("-inf")
         self._attempted_at = float("-inf")
         self._lock = asyncio.Lock()
+        # RSA keys built once per kid, and tokens already verified (until their `exp`): a
+        # client sends the same token for minutes, and an RSA verify with python-jose's key
+        # construction was a tenth of a service's CPU per request. Both are emptied when the
+        # key set changes.
+        self._constructed: dict[str, Any] = {}
+        self._verified: dict[str, tuple[float, TokenClaims]] = {}
+        self.max_verified = max_verified
         self._static = static_jwks
         if static_jwks is not None:
             self._install(static_jwks)
@@ -67,6 +75,9 @@ class JWKSVerifier:
         for key in jwks.get("keys", []):
             if key.get("kty") == "RSA" and key.get("kid") and key.get("alg", "RS256") == "RS256":
                 keys[key["kid"]] = key
+        if keys != self._keys:
+            self._constructed.clear()
+            self._verified.clear()
         self._keys = keys
 
     async def _fetch(self, url: str) -> None:
@@ -112,6 +123,35 @@ class JWKSVerifier:
         raise TokenInvalid("token signed with an unknown key")
 
     async def verify(self, token: str) -> TokenClaims:
+        cached = self._verified.get(token)
+        if cached is not None:
+            if cached[0] > time.time():
+                return cached[1]
+            del self._verified[token]
+        claims = await self._verify(token)
+        expires = claims.raw.get("exp")
+        if self.max_verified and isinstance(expires, int | float):
+            if len(self._verified) >= self.max_verified:
+                self._evict()
+            self._verified[token] = (float(expires), claims)
+        return claims
+
+    def _evict(self) -> None:
+        now = time.time()
+        for token in [t for t, (expires, _) in self._verified.items() if expires <= now]:
+            del self._verified[token]
+        overflow = len(self._verified) - self.max_verified + 1
+        if overflow > 0:  # still full: the oldest tenth goes (dicts keep insertion order)
+            for token in list(self._verified)[: max(overflow, self.max_verified // 10)]:
+                del self._verified[token]
+
+    def _construct(self, kid: str, key: dict[str, Any]) -> Any:
+        constructed = self._constructed.get(kid)
+        if constructed is None:
+            constructed = self._constructed[kid] = jwk.construct(key, algorithm="RS256")
+        return constructed
+
+    async def _verify(self, token: str) -> TokenClaims:
         try:
             header = jwt.get_unverified_header(token)
         except JOSEError as exc:
@@ -126,7 +166,7 @@ class JWKSVerifier:
         try:
             claims = jwt.decode(
                 token,
-                jwk.construct(key, algorithm="RS256"),
+                self._construct(kid, key),
                 algorithms=ALLOWED_ALGORITHMS,
                 audience=self.audience,
                 issuer=self.issuer,
