@@ -209,7 +209,10 @@ async def test_messages_sent_while_the_receiver_is_down_arrive_once_it_is_back(
     await relay_until_done(db, relay)
 
     assert {m.status for m in down.values()} == {OutboxStatus.PENDING}
-    assert all(m.attempts >= 1 and "ConnectError" in (m.last_error or "") for m in down.values())
+    assert all("ConnectError" in (m.last_error or "") for m in down.values())
+    # One connection attempt a round (after the commit, then the cron's), not one a message:
+    # the others wait for the refusing service without spending their attempts.
+    assert 1 <= sum(m.attempts for m in down.values()) <= 2
     assert {m.status for m in (await messages(db)).values()} == {OutboxStatus.DELIVERED}
     assert sorted(receiver.processed) == sorted(keys)
     assert receiver.calls == dict.fromkeys(keys, 1)
@@ -265,6 +268,34 @@ async def test_delivery_after_commit_and_the_cron_relay_never_send_a_message_twi
         await cron.db.dispose()
 
     assert receiver.calls == dict.fromkeys(keys, 1)
+
+
+async def test_a_refusing_service_holds_only_its_own_messages(
+    db: Database, receiver: Receiver, http: httpx.AsyncClient
+) -> None:
+    """The instance service is not deployed: its messages wait, one probe per backoff
+    window, while another service's messages in the same round are delivered."""
+    closed = LiveServer(FastAPI())
+    closed.start()
+    closed.stop()  # a port nothing listens on
+    sender = OutboxSender(http, {"notification": receiver.server.url, "instance": closed.url})
+    relay = OutboxRelay(db, sender, base_delay_seconds=1.0)
+    async with db.session() as session:
+        for n in range(4):
+            await add(session, "instance:/internal/instances", {"n": n}, f"instance-{n}")
+            await add(session, TARGET, {"n": n}, f"event-{n}")
+    for _ in range(3):
+        await relay.deliver()
+    stored = await messages(db)
+    held = [m for k, m in stored.items() if k.startswith("instance-")]
+    assert {m.status for m in held} == {OutboxStatus.PENDING}
+    assert sum(m.attempts for m in held) == 1  # the window is 0.8-1.2 s: no second probe yet
+    assert all("ConnectError" in (m.last_error or "") for m in held)
+    assert sum("instance refused connections" in (m.last_error or "") for m in held) == 3
+    assert sorted(receiver.processed) == [f"event-{n}" for n in range(4)]
+    await asyncio.sleep(1.3)
+    await relay.deliver()
+    assert sum(m.attempts for m in (await messages(db)).values() if m.target.startswith("i")) == 2
 
 
 async def test_same_idempotency_key_is_stored_once(

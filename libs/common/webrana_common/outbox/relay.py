@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import logging
 import random
+import time
 import uuid
 from collections.abc import Mapping
 from datetime import timedelta
@@ -55,6 +56,18 @@ def _deliver_after_commit(session: AsyncSession, relay: OutboxRelay, message_id:
     after_commit(session, lambda: relay.deliver(ids))
 
 
+class SendError(str):
+    """Why a message was not acknowledged; `unreachable` when no connection was made."""
+
+    unreachable: bool = False
+
+
+def _unreachable(text: str) -> SendError:
+    error = SendError(text)
+    error.unreachable = True
+    return error
+
+
 class OutboxSender:
     """POSTs a message's payload to its target with its key as `Idempotency-Key`."""
 
@@ -74,11 +87,13 @@ class OutboxSender:
                 json=message.payload,
                 headers={"Idempotency-Key": message.idempotency_key},
             )
+        except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+            return _unreachable(f"{type(exc).__name__}: {exc}"[:500])
         except httpx.HTTPError as exc:
-            return f"{type(exc).__name__}: {exc}"[:500]
+            return SendError(f"{type(exc).__name__}: {exc}"[:500])
         if response.is_success:
             return None
-        return f"HTTP {response.status_code}: {response.text[:300]}"
+        return SendError(f"HTTP {response.status_code}: {response.text[:300]}")
 
 
 class OutboxRelay:
@@ -98,6 +113,10 @@ class OutboxRelay:
         self.base_delay = base_delay_seconds
         self.max_delay = max_delay_seconds
         self.max_attempts = max_attempts
+        # A service that refused a connection is left alone until then (monotonic seconds),
+        # with the backoff of its consecutive refusals: one probe a window, not one attempt
+        # per waiting message (a service not deployed yet would get thousands a minute).
+        self._held: dict[str, tuple[float, int, str]] = {}
 
     def backoff(self, attempts: int) -> timedelta:
         delay = min(self.max_delay, self.base_delay * 2 ** max(0, attempts - 1))
@@ -135,14 +154,38 @@ class OutboxRelay:
             else:
                 stmt = stmt.where(OutboxMessage.next_attempt_at <= utcnow())
             for message in (await session.scalars(stmt)).all():
+                service = message.target.partition(":")[0]
+                if self._hold(message, service):
+                    continue
                 try:
                     error = await self.sender.send(message)
                 except Exception as exc:
                     # One bad message must not roll back the outcome of the others.
                     error = f"{type(exc).__name__}: {exc}"[:500]
+                self._note_reachability(service, error)
                 self._record(message, error)
                 delivered += error is None
         return delivered
+
+    def _hold(self, message: OutboxMessage, service: str) -> bool:
+        """Whether `message` waits for its held service (not counted as an attempt)."""
+        held = self._held.get(service)
+        if held is None:
+            return False
+        remaining = held[0] - time.monotonic()
+        if remaining <= 0:
+            return False  # the window is over: this message is the probe
+        message.next_attempt_at = utcnow() + timedelta(seconds=remaining)
+        message.last_error = f"not sent: {service} refused connections ({held[2]})"[:500]
+        return True
+
+    def _note_reachability(self, service: str, error: str | None) -> None:
+        if not getattr(error, "unreachable", False):
+            self._held.pop(service, None)
+            return
+        refusals = self._held.get(service, (0.0, 0, ""))[1] + 1
+        delay = self.backoff(refusals).total_seconds()
+        self._held[service] = (time.monotonic() + delay, refusals, str(error)[:200])
 
     def _record(self, message: OutboxMessage, error: str | None) -> None:
         message.attempts += 1
