@@ -4,18 +4,22 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Row, select
+from sqlalchemy import Row, bindparam, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from notification_service.preferences.models import Preference
 from webrana_common.db.base import utcnow
 
+_TABLE = Preference.__table__
+# Built once: SQLAlchemy memoizes a statement's cache key on the object, so a send does not
+# rebuild and re-key it.
+_GET = select(_TABLE).where(_TABLE.c.user_id == bindparam("user_id"))
+
 
 async def get(session: AsyncSession | AsyncConnection, user_id: uuid.UUID) -> Row[Any] | None:
     """A plain row (not an ORM object): read on every send, so kept cheap."""
-    table = Preference.__table__
-    return (await session.execute(select(table).where(table.c.user_id == user_id))).first()
+    return (await session.execute(_GET, {"user_id": user_id})).first()
 
 
 async def get_many(
