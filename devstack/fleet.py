@@ -130,6 +130,9 @@ def uvicorn_argv(factory: str, port: int, log_level: str = "info") -> list[str]:
         # Small JSON messages: per-message deflate would cost a zlib context per socket
         # (services/notification/README.md: 110 KB per connection with it, 47 KB without).
         "--ws-per-message-deflate", "false",
+        # A protocol ping a minute (uvicorn's default: every 20 s) still finds dead peers; with
+        # thousands of sockets every 20 s cost a tenth of a core (services/notification).
+        "--ws-ping-interval", "60",
         "--log-level", log_level.lower(),
     ]  # fmt: skip
 

@@ -437,6 +437,8 @@ async def main(smoke: bool) -> None:
                     api_port,
                     "--ws-per-message-deflate",
                     "false",
+                    "--ws-ping-interval",
+                    "60",
                 ),
                 service_env,
                 logs / "notification.log",
