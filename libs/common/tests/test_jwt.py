@@ -407,17 +407,17 @@ async def test_first_token_right_after_boot_fetches_the_keys(
 # --- tokens verified once ------------------------------------------------------------------
 
 
+def static_verifier(key: SigningKey, **options: Any) -> JWKSVerifier:
+    return JWKSVerifier(
+        None, issuer=ISSUER, audience=AUDIENCE, static_jwks={"keys": [key.public_jwk()]}, **options
+    )
+
+
 async def test_a_token_seen_before_is_accepted_until_it_expires(
     jwks: JwksEndpoint, key: SigningKey
 ) -> None:
     """The second sight of a token skips the RSA work, never its expiry."""
-    verifier = JWKSVerifier(
-        None,
-        issuer=ISSUER,
-        audience=AUDIENCE,
-        static_jwks={"keys": [key.public_jwk()]},
-        leeway_seconds=0,
-    )
+    verifier = static_verifier(key, leeway_seconds=0)
     expires = int(time.time()) + 1
     token = key.sign(claims(exp=expires))
     first = await verifier.verify(token)
@@ -448,13 +448,7 @@ async def test_a_token_of_a_withdrawn_key_is_refused_though_seen_before(
 async def test_a_full_cache_makes_room_and_keeps_verifying(
     jwks: JwksEndpoint, key: SigningKey
 ) -> None:
-    verifier = JWKSVerifier(
-        None,
-        issuer=ISSUER,
-        audience=AUDIENCE,
-        static_jwks={"keys": [key.public_jwk()]},
-        max_verified=20,
-    )
+    verifier = static_verifier(key, max_verified=20)
     tokens = [key.sign(claims()) for _ in range(45)]
     subjects = [(await verifier.verify(t)).sub for t in tokens]
     assert len(set(subjects)) == 45
