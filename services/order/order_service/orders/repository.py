@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 
-from sqlalchemy import Select, or_, select
+from sqlalchemy import Select, bindparam, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from order_service.orders.models import Order, OrderEvent
@@ -21,13 +21,16 @@ async def by_idempotency_key(session: AsyncSession, user_id: uuid.UUID, key: str
     return (await session.scalars(stmt)).one_or_none()
 
 
+# Built once (its cache key is memoized on the object): read on every poll of an order.
+_EVENTS = (
+    select(OrderEvent)
+    .where(OrderEvent.order_id == bindparam("order_id"))
+    .order_by(OrderEvent.created_at, OrderEvent.id)
+)
+
+
 async def events(session: AsyncSession, order_id: uuid.UUID) -> list[OrderEvent]:
-    stmt = (
-        select(OrderEvent)
-        .where(OrderEvent.order_id == order_id)
-        .order_by(OrderEvent.created_at, OrderEvent.id)
-    )
-    return list((await session.scalars(stmt)).all())
+    return list((await session.scalars(_EVENTS, {"order_id": order_id})).all())
 
 
 def _filtered(
