@@ -5,7 +5,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from billing_service.invoices.models import Invoice
@@ -18,15 +18,23 @@ from billing_service.payments.models import (
 )
 from webrana_common.pagination import paginate_newest_first
 
+# Built once (see invoices/repository.py): read on every pay and callback.
+_FOR_INVOICE = (
+    select(Payment)
+    .where(Payment.invoice_id == bindparam("invoice_id"))
+    .order_by(Payment.created_at, Payment.id)
+    .execution_options(populate_existing=True)
+)
+_BY_REFERENCE_LOCKED = (
+    select(Payment)
+    .where(Payment.reference == bindparam("reference"))
+    .with_for_update()
+    .execution_options(populate_existing=True)
+)
+
 
 async def for_invoice(session: AsyncSession, invoice_id: uuid.UUID) -> Sequence[Payment]:
-    stmt = (
-        select(Payment)
-        .where(Payment.invoice_id == invoice_id)
-        .order_by(Payment.created_at, Payment.id)
-        .execution_options(populate_existing=True)
-    )
-    return (await session.scalars(stmt)).all()
+    return (await session.scalars(_FOR_INVOICE, {"invoice_id": invoice_id})).all()
 
 
 async def open_for_invoice(session: AsyncSession, invoice_id: uuid.UUID) -> list[Payment]:
@@ -49,13 +57,7 @@ async def latest_paid(session: AsyncSession, invoice_id: uuid.UUID) -> Payment |
 
 
 async def by_reference(session: AsyncSession, reference: str) -> Payment | None:
-    stmt = (
-        select(Payment)
-        .where(Payment.reference == reference)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
-    return (await session.scalars(stmt)).one_or_none()
+    return (await session.scalars(_BY_REFERENCE_LOCKED, {"reference": reference})).one_or_none()
 
 
 async def due_for_reconciliation(
