@@ -9,7 +9,7 @@ from datetime import timedelta
 from typing import Any
 
 import httpx
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -96,6 +96,19 @@ class OutboxSender:
         return SendError(f"HTTP {response.status_code}: {response.text[:300]}")
 
 
+_PENDING = (
+    select(OutboxMessage)
+    .where(OutboxMessage.status == OutboxStatus.PENDING)
+    .order_by(OutboxMessage.next_attempt_at)
+    .limit(bindparam("limit"))
+    .with_for_update(skip_locked=True)
+)
+# Built once: a delivery round follows every commit that added a message, and building and
+# keying the statement each time cost more than running it.
+_BY_IDS = _PENDING.where(OutboxMessage.id.in_(bindparam("ids", expanding=True)))
+_DUE = _PENDING.where(OutboxMessage.next_attempt_at <= bindparam("now"))
+
+
 class OutboxRelay:
     def __init__(
         self,
@@ -142,18 +155,11 @@ class OutboxRelay:
     async def _deliver_batch(self, ids: list[uuid.UUID] | None) -> int:
         delivered = 0
         async with self.db.session() as session:
-            stmt = (
-                select(OutboxMessage)
-                .where(OutboxMessage.status == OutboxStatus.PENDING)
-                .order_by(OutboxMessage.next_attempt_at)
-                .limit(self.batch_size)
-                .with_for_update(skip_locked=True)
-            )
             if ids is not None:
-                stmt = stmt.where(OutboxMessage.id.in_(ids))
+                rows = await session.scalars(_BY_IDS, {"ids": ids, "limit": self.batch_size})
             else:
-                stmt = stmt.where(OutboxMessage.next_attempt_at <= utcnow())
-            for message in (await session.scalars(stmt)).all():
+                rows = await session.scalars(_DUE, {"now": utcnow(), "limit": self.batch_size})
+            for message in rows.all():
                 service = message.target.partition(":")[0]
                 if self._hold(message, service):
                     continue
