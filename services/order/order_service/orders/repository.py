@@ -16,9 +16,13 @@ async def get(session: AsyncSession, order_id: uuid.UUID, *, lock: bool = False)
     return await session.get(Order, order_id, with_for_update=lock, populate_existing=lock)
 
 
+_BY_KEY = select(Order).where(
+    Order.user_id == bindparam("user_id"), Order.idempotency_key == bindparam("key")
+)
+
+
 async def by_idempotency_key(session: AsyncSession, user_id: uuid.UUID, key: str) -> Order | None:
-    stmt = select(Order).where(Order.user_id == user_id, Order.idempotency_key == key)
-    return (await session.scalars(stmt)).one_or_none()
+    return (await session.scalars(_BY_KEY, {"user_id": user_id, "key": key})).one_or_none()
 
 
 # Built once (its cache key is memoized on the object): read on every poll of an order.

@@ -6,7 +6,7 @@ import uuid
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import bindparam, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -33,12 +33,16 @@ async def claim_new(
     return (await session.scalars(statement)).one_or_none()
 
 
+# Built once (its cache key is memoized on the object): read on every status poll.
+_BY_KEY = (
+    select(ProvisionRequest)
+    .where(ProvisionRequest.idempotency_key == bindparam("key"))
+    .execution_options(populate_existing=True)
+)
+
+
 async def get_by_key(session: AsyncSession, idempotency_key: str) -> ProvisionRequest | None:
-    return await session.scalar(
-        select(ProvisionRequest)
-        .where(ProvisionRequest.idempotency_key == idempotency_key)
-        .execution_options(populate_existing=True)
-    )
+    return await session.scalar(_BY_KEY, {"key": idempotency_key})
 
 
 async def take_over(
