@@ -27,6 +27,9 @@ DESCRIPTION = (
 )
 
 
+MISSING_RETRY_SECONDS = 1.0
+
+
 class ApiDocuments:
     def __init__(
         self,
@@ -61,12 +64,21 @@ class ApiDocuments:
         self._first_refresh.set()
 
     async def run(self, client: httpx.AsyncClient) -> None:
+        # A part never fetched (the fleet is still starting, or a service is not deployed)
+        # is asked for again after 1, 2, 4... seconds up to the refresh period: `make run`
+        # starts the gateway alongside the services, and /docs must not stay empty a minute.
+        retry = MISSING_RETRY_SECONDS
         while True:
             try:
                 await self.refresh(client)
             except Exception:
                 log.exception("merging the API documents failed")
-            await asyncio.sleep(self.refresh_seconds)
+            if any(part.status == "missing" for part in self.parts.values()):
+                await asyncio.sleep(min(retry, self.refresh_seconds))
+                retry *= 2
+            else:
+                retry = MISSING_RETRY_SECONDS
+                await asyncio.sleep(self.refresh_seconds)
 
     async def _fetch(self, client: httpx.AsyncClient, service: str, base_url: str) -> None:
         part = self.parts[service]

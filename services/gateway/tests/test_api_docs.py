@@ -83,6 +83,24 @@ async def test_a_service_never_reached_is_marked_missing(
     assert "/api/v1/billing/things" not in document["paths"]
 
 
+async def test_a_service_that_starts_after_the_gateway_joins_within_seconds(
+    start_gateway: Callable[..., RunningGateway],
+) -> None:
+    """`make run` starts everything at once: a service still booting when the gateway first
+    asks is asked again after 1, 2, 4... s, not after the hour-long refresh period."""
+    port = closed_port()
+    gateway = start_gateway(billing_url=f"http://127.0.0.1:{port}")
+    assert (await _document(gateway))["info"]["x-services"]["billing"]["status"] == "missing"
+    upstream = await asyncio.to_thread(Upstream("billing").start, port)
+    try:
+        deadline = time.monotonic() + 8
+        while "/api/v1/billing/things" not in (await _document(gateway))["paths"]:
+            assert time.monotonic() < deadline, "billing's part never arrived"
+            await asyncio.sleep(0.2)
+    finally:
+        await asyncio.to_thread(upstream.stop)
+
+
 async def test_a_service_that_goes_down_keeps_its_last_part_marked_stale(
     start_gateway: Callable[..., RunningGateway],
 ) -> None:
