@@ -12,7 +12,8 @@ import asyncpg
 import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import String, event, insert
+from sqlalchemy import String, event, insert, select
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -247,3 +248,32 @@ async def test_pooled_connections_the_server_closed_are_replaced_at_checkout(
         async with db.session() as session:
             session.add(Note(text=text))
     assert sorted(await stored_notes(database_url)) == ["after-1", "after-2", "before"]
+
+
+async def test_reader_sees_committed_rows_without_opening_a_transaction(
+    db: Database, database_url: str
+) -> None:
+    async def in_transaction(session: AsyncSession) -> bool:
+        raw = await (await session.connection()).get_raw_connection()
+        return raw.driver_connection.is_in_transaction()
+
+    async with db.session() as session:
+        session.add(Note(text="visible"))
+        await session.flush()
+        assert await in_transaction(session)  # the writer's BEGIN ... COMMIT
+
+    async with db.reader() as session:
+        texts = list(await session.scalars(select(Note.text)))
+        # No BEGIN was sent, so there is no COMMIT to send: two round trips saved.
+        assert not await in_transaction(session)
+
+    assert texts == ["visible"]
+
+
+async def test_reader_refuses_writes(db: Database, database_url: str) -> None:
+    with pytest.raises(RuntimeError, match="only reads"):
+        async with db.reader() as session:
+            session.add(Note(text="sneaked"))
+            await session.flush()
+
+    assert await stored_notes(database_url) == []

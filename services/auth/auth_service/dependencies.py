@@ -21,23 +21,23 @@ from webrana_common.db.session import SessionDep
 from webrana_common.errors import Forbidden, Unauthorized
 
 
-def _settings(conn: HTTPConnection) -> AuthSettings:
+async def _settings(conn: HTTPConnection) -> AuthSettings:
     return conn.app.state.settings
 
 
-def _keys(conn: HTTPConnection) -> KeyRing:
+async def _keys(conn: HTTPConnection) -> KeyRing:
     return conn.app.state.keys
 
 
-def _hashing(conn: HTTPConnection) -> PasswordHashing:
+async def _hashing(conn: HTTPConnection) -> PasswordHashing:
     return conn.app.state.password_hashing
 
 
-def _redis(conn: HTTPConnection) -> Redis:
+async def _redis(conn: HTTPConnection) -> Redis:
     return conn.app.state.redis
 
 
-def _client(conn: HTTPConnection) -> ClientInfo:
+async def _client(conn: HTTPConnection) -> ClientInfo:
     return client_info(conn, conn.app.state.trusted_proxies)
 
 

@@ -12,11 +12,11 @@ from billing_service.context import BillingContext
 from webrana_common.pagination import DEFAULT_LIMIT, MAX_LIMIT
 
 
-def _context(conn: HTTPConnection) -> BillingContext:
+async def _context(conn: HTTPConnection) -> BillingContext:
     return conn.app.state.billing
 
 
-def _settings(conn: HTTPConnection) -> BillingSettings:
+async def _settings(conn: HTTPConnection) -> BillingSettings:
     return conn.app.state.settings
 
 

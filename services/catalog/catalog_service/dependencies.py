@@ -17,15 +17,15 @@ from webrana_common.auth.dependencies import AdminUser
 from webrana_common.db.session import SessionDep
 
 
-def _settings(conn: HTTPConnection) -> CatalogSettings:
+async def _settings(conn: HTTPConnection) -> CatalogSettings:
     return conn.app.state.settings
 
 
-def _tracker(conn: HTTPConnection) -> VersionTracker:
+async def _tracker(conn: HTTPConnection) -> VersionTracker:
     return conn.app.state.versions
 
 
-def _provider_client(conn: HTTPConnection) -> ProviderClient:
+async def _provider_client(conn: HTTPConnection) -> ProviderClient:
     return conn.app.state.provider_client
 
 

@@ -16,31 +16,31 @@ from notification_service.rendering.renderer import Renderer
 from notification_service.telegram_bot.bot import TelegramBot
 
 
-def _settings(conn: HTTPConnection) -> NotificationSettings:
+async def _settings(conn: HTTPConnection) -> NotificationSettings:
     return conn.app.state.settings
 
 
-def _redis(conn: HTTPConnection) -> Redis:
+async def _redis(conn: HTTPConnection) -> Redis:
     return conn.app.state.redis
 
 
-def _hub(conn: HTTPConnection) -> LiveHub:
+async def _hub(conn: HTTPConnection) -> LiveHub:
     return conn.app.state.hub
 
 
-def _auth(conn: HTTPConnection) -> AuthClient:
+async def _auth(conn: HTTPConnection) -> AuthClient:
     return conn.app.state.auth
 
 
-def _renderer(conn: HTTPConnection) -> Renderer:
+async def _renderer(conn: HTTPConnection) -> Renderer:
     return conn.app.state.renderer
 
 
-def _queue(conn: HTTPConnection) -> DeliveryQueue:
+async def _queue(conn: HTTPConnection) -> DeliveryQueue:
     return conn.app.state.delivery_queue
 
 
-def _bot(conn: HTTPConnection) -> TelegramBot:
+async def _bot(conn: HTTPConnection) -> TelegramBot:
     return conn.app.state.bot
 
 

@@ -41,7 +41,7 @@ class OrderContext:
         return ProviderClient(self.http, self.settings.provider_url.rstrip("/"))
 
 
-def _context(conn: HTTPConnection) -> OrderContext:
+async def _context(conn: HTTPConnection) -> OrderContext:
     state = conn.app.state
     return OrderContext(
         state.settings,

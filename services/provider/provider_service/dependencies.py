@@ -13,19 +13,19 @@ from provider_service.config import ProviderSettings
 from webrana_common.db.session import Database
 
 
-def _settings(conn: HTTPConnection) -> ProviderSettings:
+async def _settings(conn: HTTPConnection) -> ProviderSettings:
     return conn.app.state.settings
 
 
-def _clouds(conn: HTTPConnection) -> CloudRegistry:
+async def _clouds(conn: HTTPConnection) -> CloudRegistry:
     return conn.app.state.clouds
 
 
-def _database(conn: HTTPConnection) -> Database:
+async def _database(conn: HTTPConnection) -> Database:
     return conn.app.state.db
 
 
-def _redis(conn: HTTPConnection) -> Redis | None:
+async def _redis(conn: HTTPConnection) -> Redis | None:
     return conn.app.state.redis
 
 

@@ -70,7 +70,7 @@ async def _internal_caller(
             headers={"WWW-Authenticate": "ApiKey"},
         )
     conn.state.internal_caller = caller
-    log.info("internal call", extra={"caller": caller, "path": conn.url.path})
+    log.debug("internal call", extra={"caller": caller, "path": conn.url.path})
     return InternalCaller(name=caller)
 
 

@@ -10,7 +10,7 @@ from auth_service.admin.schemas import AdminUserView, RoleChangeRequest, Suspend
 from auth_service.dependencies import AdminDep, ClientDep
 from auth_service.users import repository as users
 from auth_service.users.models import UserRole, UserStatus
-from webrana_common.db.session import SessionDep
+from webrana_common.db.session import ReadSessionDep, SessionDep
 from webrana_common.openapi import problems
 from webrana_common.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, make_page
 
@@ -26,7 +26,7 @@ _AUTH = {"s401": "token_missing token_invalid", "s403": "admin_required"}
     responses=problems(**_AUTH, s400="invalid_cursor"),
 )
 async def list_users(
-    session: SessionDep,
+    session: ReadSessionDep,
     _admin: AdminDep,
     q: Annotated[str | None, Query(min_length=1, max_length=100)] = None,
     status: UserStatus | None = None,
@@ -47,7 +47,7 @@ async def list_users(
     summary="One user",
     responses=problems(**_AUTH, s404="user_not_found"),
 )
-async def get_user(user_id: uuid.UUID, session: SessionDep, _admin: AdminDep) -> AdminUserView:
+async def get_user(user_id: uuid.UUID, session: ReadSessionDep, _admin: AdminDep) -> AdminUserView:
     return AdminUserView.of(await service.get_user(session, user_id))
 
 

@@ -9,7 +9,7 @@ from auth_service.audit import repository
 from auth_service.audit.models import AuditAction
 from auth_service.audit.schemas import AuditEntryView
 from auth_service.dependencies import AdminDep
-from webrana_common.db.session import SessionDep
+from webrana_common.db.session import ReadSessionDep
 from webrana_common.openapi import problems
 from webrana_common.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, make_page
 
@@ -28,7 +28,7 @@ router = APIRouter(prefix="/api/v1/admin/users", tags=["admin"])
     ),
 )
 async def list_audit(
-    session: SessionDep,
+    session: ReadSessionDep,
     _admin: AdminDep,
     actor_id: uuid.UUID | None = None,
     target_user_id: uuid.UUID | None = None,

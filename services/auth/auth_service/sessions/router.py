@@ -19,7 +19,7 @@ from auth_service.sessions import service
 from auth_service.sessions.models import RevokeReason
 from auth_service.sessions.schemas import LoginRequest, RefreshRequest, SessionView, TokenPair
 from webrana_common.auth.dependencies import CurrentUser
-from webrana_common.db.session import SessionDep
+from webrana_common.db.session import ReadSessionDep, SessionDep
 from webrana_common.errors import AppError
 from webrana_common.openapi import problems
 from webrana_common.problem import problem_response
@@ -131,7 +131,7 @@ async def logout_all(session: SessionDep, user: ActiveUser) -> Response:
     responses=problems(s401="token_missing token_invalid"),
 )
 async def list_sessions(
-    session: SessionDep, user: ActiveUser, principal: CurrentUser
+    session: ReadSessionDep, user: ActiveUser, principal: CurrentUser
 ) -> list[SessionView]:
     current = current_session_id(principal)
     return [

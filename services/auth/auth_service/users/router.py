@@ -20,7 +20,7 @@ from auth_service.users.schemas import (
     VerifyEmailRequest,
 )
 from webrana_common.auth.api_keys import Internal
-from webrana_common.db.session import SessionDep
+from webrana_common.db.session import ReadSessionDep, SessionDep
 from webrana_common.openapi import problems
 from webrana_common.pagination import Page, make_page
 
@@ -99,7 +99,7 @@ async def update_me(body: UpdateProfileRequest, user: ActiveUser) -> MeView:
     responses=problems(s400="invalid_cursor", s401="api_key_invalid"),
 )
 async def internal_users(
-    session: SessionDep,
+    session: ReadSessionDep,
     _caller: Internal,
     status: UserStatus | None = None,
     role: UserRole | None = None,
@@ -129,7 +129,7 @@ async def internal_users(
     responses=problems(s401="api_key_invalid", s404="user_not_found"),
 )
 async def internal_user(
-    user_id: uuid.UUID, session: SessionDep, _caller: Internal
+    user_id: uuid.UUID, session: ReadSessionDep, _caller: Internal
 ) -> InternalUserView:
     user = await repository.get(session, user_id)
     if user is None:

@@ -30,7 +30,7 @@ from billing_service.wallet.schemas import (
     WalletMovement,
 )
 from webrana_common.auth.dependencies import AdminUser
-from webrana_common.db.session import SessionDep
+from webrana_common.db.session import ReadSessionDep, SessionDep
 from webrana_common.openapi import ADMIN_AUTH, problems
 from webrana_common.pagination import Page, make_page
 
@@ -46,7 +46,7 @@ def _when(value: datetime | None) -> datetime | None:
     return value
 
 
-def transaction_filters(
+async def transaction_filters(
     status: Annotated[str | None, Query(pattern=PAYMENT_STATUS)] = None,
     channel: Annotated[str | None, Query(max_length=30)] = None,
     method: Annotated[str | None, Query(pattern="^(tripay|wallet|manual)$")] = None,
@@ -76,7 +76,7 @@ Filters = Annotated[dict[str, Any], Depends(transaction_filters)]
 )
 async def list_transactions(
     _admin: AdminUser,
-    session: SessionDep,
+    session: ReadSessionDep,
     filters: Filters,
     cursor: Cursor = None,
     limit: Limit = DEFAULT_PAGE,
@@ -111,7 +111,7 @@ async def export_transactions(
 )
 async def list_invoices(
     _admin: AdminUser,
-    session: SessionDep,
+    session: ReadSessionDep,
     status: Annotated[str | None, Query(pattern=INVOICE_STATUS)] = None,
     kind: Annotated[str | None, Query(pattern="^(order|deposit)$")] = None,
     flagged: bool | None = None,
@@ -142,7 +142,7 @@ async def list_invoices(
     responses=problems(**ADMIN_AUTH, s404="invoice_not_found"),
 )
 async def invoice_detail(
-    invoice_id: uuid.UUID, _admin: AdminUser, session: SessionDep
+    invoice_id: uuid.UUID, _admin: AdminUser, session: ReadSessionDep
 ) -> AdminInvoiceDetail:
     return await service.invoice_detail(session, invoice_id)
 
@@ -185,7 +185,7 @@ async def resolve(
     summary="Check that every wallet's balance equals the sum of its ledger",
     responses=problems(**ADMIN_AUTH),
 )
-async def consistency(_admin: AdminUser, session: SessionDep) -> ConsistencyReport:
+async def consistency(_admin: AdminUser, session: ReadSessionDep) -> ConsistencyReport:
     checked, mismatches = await wallet.consistency(session)
     return ConsistencyReport(
         wallets_checked=checked,
@@ -202,7 +202,7 @@ async def consistency(_admin: AdminUser, session: SessionDep) -> ConsistencyRepo
 async def user_ledger(
     user_id: uuid.UUID,
     _admin: AdminUser,
-    session: SessionDep,
+    session: ReadSessionDep,
     cursor: Cursor = None,
     limit: Limit = DEFAULT_PAGE,
 ) -> Page[AdminLedgerEntryView]:
@@ -236,7 +236,7 @@ async def adjust(
 @router.get("/audit", summary="What admins did in billing", responses=problems(**ADMIN_AUTH))
 async def audit_trail(
     _admin: AdminUser,
-    session: SessionDep,
+    session: ReadSessionDep,
     subject_type: Annotated[str | None, Query(max_length=30)] = None,
     subject_id: Annotated[str | None, Query(max_length=100)] = None,
     action: Annotated[str | None, Query(max_length=60)] = None,

@@ -19,7 +19,7 @@ from billing_service.payments import repository as payments
 from billing_service.payments.schemas import PaymentInstructions
 from webrana_common.auth.api_keys import Internal
 from webrana_common.auth.dependencies import CurrentUser
-from webrana_common.db.session import SessionDep
+from webrana_common.db.session import ReadSessionDep, SessionDep
 from webrana_common.openapi import INTERNAL_AUTH, problems
 from webrana_common.pagination import Page, make_page
 
@@ -31,7 +31,7 @@ USER_AUTH = {"s401": "token_missing token_invalid"}
 @router.get("/invoices", summary="My invoices, newest first", responses=problems(**USER_AUTH))
 async def list_invoices(
     user: CurrentUser,
-    session: SessionDep,
+    session: ReadSessionDep,
     status_: Annotated[
         str | None, Query(alias="status", pattern="^(PENDING|PAID|EXPIRED|CANCELLED|REFUNDED)$")
     ] = None,
@@ -54,7 +54,7 @@ async def list_invoices(
     responses=problems(**USER_AUTH, s404="invoice_not_found"),
 )
 async def get_invoice(
-    invoice_id: uuid.UUID, user: CurrentUser, session: SessionDep
+    invoice_id: uuid.UUID, user: CurrentUser, session: ReadSessionDep
 ) -> InvoiceDetail:
     invoice = await service.get_for_user(session, invoice_id, user.user_id)
     payment = await payments.current(session, invoice.id) or await payments.latest_paid(
@@ -134,7 +134,7 @@ async def create_invoice(
     responses=problems(**INTERNAL_AUTH, s404="invoice_not_found"),
 )
 async def internal_invoice(
-    invoice_id: uuid.UUID, session: SessionDep, _caller: Internal
+    invoice_id: uuid.UUID, session: ReadSessionDep, _caller: Internal
 ) -> InternalInvoiceView:
     return InternalInvoiceView.of(await service.get(session, invoice_id))
 
@@ -145,7 +145,7 @@ async def internal_invoice(
     responses=problems(**INTERNAL_AUTH, s404="invoice_not_found"),
 )
 async def invoice_of_order(
-    order_id: uuid.UUID, session: SessionDep, _caller: Internal
+    order_id: uuid.UUID, session: ReadSessionDep, _caller: Internal
 ) -> InternalInvoiceView:
     invoice = await repository.by_order(session, order_id)
     if invoice is None:

@@ -15,7 +15,7 @@ from billing_service.payments.schemas import (
     PayRequest,
 )
 from webrana_common.auth.dependencies import CurrentUser
-from webrana_common.db.session import SessionDep
+from webrana_common.db.session import ReadSessionDep, SessionDep
 from webrana_common.openapi import problems
 
 router = APIRouter(prefix="/api/v1/billing", tags=["payments"])
@@ -32,7 +32,7 @@ USER_AUTH = {"s401": "token_missing token_invalid"}
     responses=problems(**USER_AUTH, s404="invoice_not_found", s503="tripay_unavailable"),
 )
 async def channels(
-    invoice_id: uuid.UUID, user: CurrentUser, session: SessionDep, context: ContextDep
+    invoice_id: uuid.UUID, user: CurrentUser, session: ReadSessionDep, context: ContextDep
 ) -> ChannelOptions:
     invoice = await invoices.get_for_user(session, invoice_id, user.user_id)
     return await service.channel_options(session, context, invoice)

@@ -22,7 +22,7 @@ from billing_service.promos.schemas import (
 )
 from webrana_common.auth.api_keys import Internal
 from webrana_common.auth.dependencies import AdminUser, CurrentUser
-from webrana_common.db.session import SessionDep
+from webrana_common.db.session import ReadSessionDep, SessionDep
 from webrana_common.openapi import ADMIN_AUTH, INTERNAL_AUTH, problems
 from webrana_common.pagination import Page, make_page
 
@@ -125,7 +125,7 @@ async def _views(session: SessionDep, promos: list) -> list[PromoView]:  # type:
 @admin_router.get("", summary="Promos with usage figures", responses=problems(**ADMIN_AUTH))
 async def list_promos(
     _admin: AdminUser,
-    session: SessionDep,
+    session: ReadSessionDep,
     active: bool | None = None,
     code: Annotated[str | None, Query(max_length=40)] = None,
     cursor: Cursor = None,
@@ -150,7 +150,7 @@ async def create_promo(body: CreatePromo, admin: AdminUser, session: SessionDep)
 @admin_router.get(
     "/{promo_id}", summary="A promo", responses=problems(**ADMIN_AUTH, s404="promo_not_found")
 )
-async def get_promo(promo_id: uuid.UUID, _admin: AdminUser, session: SessionDep) -> PromoView:
+async def get_promo(promo_id: uuid.UUID, _admin: AdminUser, session: ReadSessionDep) -> PromoView:
     promo = await repository.get(session, promo_id)
     if promo is None:
         raise PromoNotFound(f"No promo {promo_id}")

@@ -18,7 +18,7 @@ from billing_service.wallet.schemas import (
 )
 from webrana_common.auth.api_keys import Internal
 from webrana_common.auth.dependencies import CurrentUser
-from webrana_common.db.session import SessionDep
+from webrana_common.db.session import ReadSessionDep, SessionDep
 from webrana_common.openapi import INTERNAL_AUTH, problems
 from webrana_common.pagination import Page, make_page
 
@@ -42,7 +42,7 @@ def _movement(movement: service.Movement) -> WalletMovement:
 
 
 @router.get("", summary="My wallet balance", responses=problems(**USER_AUTH))
-async def my_wallet(user: CurrentUser, session: SessionDep) -> WalletView:
+async def my_wallet(user: CurrentUser, session: ReadSessionDep) -> WalletView:
     wallet = await ledger.get(session, user.user_id)
     return WalletView(user_id=user.user_id, balance=wallet.balance if wallet else 0)
 
@@ -52,7 +52,7 @@ async def my_wallet(user: CurrentUser, session: SessionDep) -> WalletView:
 )
 async def my_ledger(
     user: CurrentUser,
-    session: SessionDep,
+    session: ReadSessionDep,
     kind: Annotated[str | None, Query(pattern=KINDS)] = None,
     cursor: Cursor = None,
     limit: Limit = DEFAULT_PAGE,
@@ -133,6 +133,8 @@ async def refund(
     summary="A user's wallet balance (service-to-service)",
     responses=problems(**INTERNAL_AUTH),
 )
-async def internal_wallet(user_id: uuid.UUID, session: SessionDep, _caller: Internal) -> WalletView:
+async def internal_wallet(
+    user_id: uuid.UUID, session: ReadSessionDep, _caller: Internal
+) -> WalletView:
     wallet = await ledger.get(session, user_id)
     return WalletView(user_id=user_id, balance=wallet.balance if wallet else 0)

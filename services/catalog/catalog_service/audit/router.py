@@ -9,7 +9,7 @@ from catalog_service.audit import repository
 from catalog_service.audit.schemas import AuditEntryView
 from catalog_service.audit.service import AuditAction, TargetType
 from catalog_service.dependencies import AdminUser
-from webrana_common.db.session import SessionDep
+from webrana_common.db.session import ReadSessionDep
 from webrana_common.openapi import ADMIN_AUTH, problems
 from webrana_common.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, make_page
 
@@ -24,7 +24,7 @@ router = APIRouter(prefix="/api/v1/admin/catalog/audit", tags=["admin: audit"])
     responses=problems(**ADMIN_AUTH, s400="invalid_cursor", s422="validation_error"),
 )
 async def list_audit(
-    session: SessionDep,
+    session: ReadSessionDep,
     _admin: AdminUser,
     actor_id: uuid.UUID | None = None,
     target_type: TargetType | None = None,

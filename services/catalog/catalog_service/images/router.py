@@ -10,7 +10,7 @@ from catalog_service.images import repository, service
 from catalog_service.images.schemas import ImageCreate, ImageUpdate, ImageView
 from catalog_service.paging import decode_cursor, encode_cursor
 from catalog_service.providers import repository as providers
-from webrana_common.db.session import SessionDep
+from webrana_common.db.session import ReadSessionDep
 from webrana_common.openapi import ADMIN_AUTH, problems
 from webrana_common.pagination import MAX_LIMIT, Page
 
@@ -27,7 +27,7 @@ SlugPath = Annotated[
     responses=problems(**ADMIN_AUTH, s400="invalid_cursor"),
 )
 async def list_images(
-    session: SessionDep,
+    session: ReadSessionDep,
     _admin: AdminUser,
     active: bool | None = None,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
@@ -58,7 +58,7 @@ async def create_image(body: ImageCreate, changes: AdminChanges) -> ImageView:
 @router.get(
     "/{slug}", summary="One image", responses=problems(**ADMIN_AUTH, s404="image_not_found")
 )
-async def get_image(slug: SlugPath, session: SessionDep, _admin: AdminUser) -> ImageView:
+async def get_image(slug: SlugPath, session: ReadSessionDep, _admin: AdminUser) -> ImageView:
     return await service.view(session, await service.get(session, slug))
 
 

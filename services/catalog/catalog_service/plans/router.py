@@ -16,7 +16,7 @@ from catalog_service.plans.schemas import (
     ReferencedView,
 )
 from catalog_service.providers import repository as providers
-from webrana_common.db.session import SessionDep
+from webrana_common.db.session import ReadSessionDep
 from webrana_common.openapi import ADMIN_AUTH, INTERNAL_AUTH, problems
 from webrana_common.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, make_page
 
@@ -35,7 +35,7 @@ _WRITE_422 = (
     responses=problems(**ADMIN_AUTH, s400="invalid_cursor"),
 )
 async def list_plans(
-    session: SessionDep,
+    session: ReadSessionDep,
     _admin: AdminUser,
     provider: Annotated[str | None, Query(pattern=SLUG_PATTERN, max_length=40)] = None,
     active: bool | None = None,
@@ -80,7 +80,7 @@ async def create_plan(body: PlanCreate, changes: AdminChanges) -> AdminPlanView:
     summary="One plan",
     responses=problems(**ADMIN_AUTH, s404="plan_not_found", s422="validation_error"),
 )
-async def get_plan(plan_id: uuid.UUID, session: SessionDep, _admin: AdminUser) -> AdminPlanView:
+async def get_plan(plan_id: uuid.UUID, session: ReadSessionDep, _admin: AdminUser) -> AdminPlanView:
     return await service.view(session, await service.get(session, plan_id))
 
 

@@ -8,7 +8,7 @@ from catalog_service.dependencies import AdminChanges, AdminUser
 from catalog_service.fields import SLUG_PATTERN
 from catalog_service.providers import repository, service
 from catalog_service.providers.schemas import ProviderCreate, ProviderUpdate, ProviderView
-from webrana_common.db.session import SessionDep
+from webrana_common.db.session import ReadSessionDep
 from webrana_common.openapi import ADMIN_AUTH, problems
 
 router = APIRouter(prefix="/api/v1/admin/catalog/providers", tags=["admin: providers"])
@@ -17,7 +17,7 @@ SlugPath = Annotated[str, Path(pattern=SLUG_PATTERN, max_length=40, examples=["d
 
 
 @router.get("", summary="All providers, active or not", responses=problems(**ADMIN_AUTH))
-async def list_providers(session: SessionDep, _admin: AdminUser) -> list[ProviderView]:
+async def list_providers(session: ReadSessionDep, _admin: AdminUser) -> list[ProviderView]:
     # A handful of rows by nature (each needs an adapter in the provider service): no paging.
     return [ProviderView.of(p) for p in await repository.all_ordered(session)]
 
@@ -37,7 +37,7 @@ async def create_provider(body: ProviderCreate, changes: AdminChanges) -> Provid
 @router.get(
     "/{slug}", summary="One provider", responses=problems(**ADMIN_AUTH, s404="provider_not_found")
 )
-async def get_provider(slug: SlugPath, session: SessionDep, _admin: AdminUser) -> ProviderView:
+async def get_provider(slug: SlugPath, session: ReadSessionDep, _admin: AdminUser) -> ProviderView:
     return ProviderView.of(await service.get(session, slug))
 
 

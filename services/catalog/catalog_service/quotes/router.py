@@ -11,7 +11,7 @@ from catalog_service.pricing import BillingCycle
 from catalog_service.quotes import service
 from catalog_service.quotes.schemas import Quote
 from webrana_common.auth.api_keys import Internal
-from webrana_common.db.session import SessionDep
+from webrana_common.db.session import ReadSessionDep
 from webrana_common.openapi import INTERNAL_AUTH, problems
 
 router = APIRouter(prefix="/internal/plans", tags=["internal"])
@@ -34,7 +34,7 @@ router = APIRouter(prefix="/internal/plans", tags=["internal"])
 async def quote(
     plan_id: uuid.UUID,
     request: Request,
-    session: SessionDep,
+    session: ReadSessionDep,
     _caller: Internal,
     cycle: Annotated[BillingCycle, Query(description="Billing cycle")],
     region: Annotated[

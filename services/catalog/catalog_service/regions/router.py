@@ -10,7 +10,7 @@ from catalog_service.paging import decode_cursor, encode_cursor
 from catalog_service.providers import repository as providers
 from catalog_service.regions import repository, service
 from catalog_service.regions.schemas import RegionCreate, RegionUpdate, RegionView
-from webrana_common.db.session import SessionDep
+from webrana_common.db.session import ReadSessionDep
 from webrana_common.openapi import ADMIN_AUTH, problems
 from webrana_common.pagination import MAX_LIMIT, Page
 
@@ -25,7 +25,7 @@ SlugPath = Annotated[str, Path(pattern=SLUG_PATTERN, max_length=40, examples=["s
     responses=problems(**ADMIN_AUTH, s400="invalid_cursor"),
 )
 async def list_regions(
-    session: SessionDep,
+    session: ReadSessionDep,
     _admin: AdminUser,
     active: bool | None = None,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
@@ -56,7 +56,7 @@ async def create_region(body: RegionCreate, changes: AdminChanges) -> RegionView
 @router.get(
     "/{slug}", summary="One region", responses=problems(**ADMIN_AUTH, s404="region_not_found")
 )
-async def get_region(slug: SlugPath, session: SessionDep, _admin: AdminUser) -> RegionView:
+async def get_region(slug: SlugPath, session: ReadSessionDep, _admin: AdminUser) -> RegionView:
     return await service.view(session, await service.get(session, slug))
 
 

@@ -10,7 +10,7 @@ from notification_service.broadcasts.schemas import BroadcastRequest, BroadcastV
 from notification_service.dependencies import QueueDep
 from notification_service.errors import IdempotencyKeyMismatch, IdempotencyKeyMissing
 from webrana_common.auth.dependencies import AdminUser
-from webrana_common.db.session import SessionDep
+from webrana_common.db.session import ReadSessionDep, SessionDep
 from webrana_common.openapi import ADMIN_AUTH, problems
 from webrana_common.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, make_page
 
@@ -50,7 +50,7 @@ async def create_broadcast(
 
 @router.get("", summary="Broadcasts, newest first", responses=problems(**ADMIN_AUTH))
 async def list_broadcasts(
-    session: SessionDep,
+    session: ReadSessionDep,
     _admin: AdminUser,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
@@ -65,7 +65,7 @@ async def list_broadcasts(
     responses=problems(**ADMIN_AUTH, s404="broadcast_not_found"),
 )
 async def get_broadcast(
-    broadcast_id: uuid.UUID, session: SessionDep, _admin: AdminUser
+    broadcast_id: uuid.UUID, session: ReadSessionDep, _admin: AdminUser
 ) -> BroadcastView:
     return BroadcastView.of(await service.get(session, broadcast_id))
 

@@ -11,7 +11,7 @@ from notification_service.deliveries import repository
 from notification_service.deliveries.models import DeliveryReason, DeliveryStatus
 from notification_service.deliveries.schemas import DeliveryView
 from webrana_common.auth.dependencies import AdminUser
-from webrana_common.db.session import SessionDep
+from webrana_common.db.session import ReadSessionDep
 from webrana_common.openapi import ADMIN_AUTH, problems
 from webrana_common.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, make_page
 
@@ -24,7 +24,7 @@ router = APIRouter(prefix="/api/v1/admin/notifications/deliveries", tags=["admin
     responses=problems(**ADMIN_AUTH, s400="invalid_cursor"),
 )
 async def search_deliveries(
-    session: SessionDep,
+    session: ReadSessionDep,
     _admin: AdminUser,
     user_id: uuid.UUID | None = None,
     notification_id: uuid.UUID | None = None,

@@ -16,7 +16,7 @@ from notification_service.notifications.schemas import (
     UnreadCount,
 )
 from webrana_common.auth.dependencies import CurrentUser
-from webrana_common.db.session import SessionDep
+from webrana_common.db.session import ReadSessionDep, SessionDep
 from webrana_common.openapi import problems
 from webrana_common.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
 
@@ -30,7 +30,7 @@ _AUTH = {"s401": "token_missing token_invalid"}
     responses=problems(**_AUTH, s400="invalid_cursor"),
 )
 async def list_notifications(
-    session: SessionDep,
+    session: ReadSessionDep,
     user: CurrentUser,
     unread: Annotated[bool | None, Query(description="true: unread only; false: read only")] = None,
     category: Category | None = None,
@@ -43,7 +43,7 @@ async def list_notifications(
 
 
 @router.get("/unread-count", summary="How many are unread", responses=problems(**_AUTH))
-async def unread_count(session: SessionDep, user: CurrentUser) -> UnreadCount:
+async def unread_count(session: ReadSessionDep, user: CurrentUser) -> UnreadCount:
     return UnreadCount(unread_count=await repository.unread_count(session, user.user_id))
 
 

@@ -12,7 +12,7 @@ from notification_service.preferences import service
 from notification_service.preferences.schemas import PreferencesUpdate, PreferencesView
 from notification_service.unsubscribe import read_token
 from webrana_common.auth.dependencies import CurrentUser
-from webrana_common.db.session import SessionDep
+from webrana_common.db.session import ReadSessionDep, SessionDep
 from webrana_common.openapi import problems
 
 router = APIRouter(prefix="/api/v1/notifications/preferences", tags=["preferences"])
@@ -20,7 +20,7 @@ _AUTH = {"s401": "token_missing token_invalid"}
 
 
 @router.get("", summary="The caller's notification preferences", responses=problems(**_AUTH))
-async def get_preferences(session: SessionDep, user: CurrentUser) -> PreferencesView:
+async def get_preferences(session: ReadSessionDep, user: CurrentUser) -> PreferencesView:
     return service.view(await service.load(session, user.user_id))
 
 

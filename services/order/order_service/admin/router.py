@@ -14,7 +14,7 @@ from order_service.orders.repository import search
 from order_service.orders.schemas import OrderDetail, OrderView
 from order_service.provisioning import service as provisioning
 from webrana_common.auth.dependencies import AdminUser
-from webrana_common.db.session import SessionDep
+from webrana_common.db.session import ReadSessionDep, SessionDep
 from webrana_common.openapi import ADMIN_AUTH, problems
 from webrana_common.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, make_page
 
@@ -33,7 +33,7 @@ async def _detail(session: SessionDep, order_id: uuid.UUID) -> OrderDetail:
 @router.get("", summary="Search orders", responses=problems(**ADMIN_AUTH))
 async def search_orders(
     _admin: AdminUser,
-    session: SessionDep,
+    session: ReadSessionDep,
     status: OrderStatus | None = None,
     user_id: uuid.UUID | None = None,
     provider: Annotated[str | None, Query(max_length=40)] = None,
@@ -62,7 +62,7 @@ async def search_orders(
     summary="An order with its full timeline (actors named)",
     responses=problems(**ADMIN_AUTH, s404="order_not_found"),
 )
-async def get_order(order_id: uuid.UUID, _admin: AdminUser, session: SessionDep) -> OrderDetail:
+async def get_order(order_id: uuid.UUID, _admin: AdminUser, session: ReadSessionDep) -> OrderDetail:
     return await _detail(session, order_id)
 
 

@@ -18,7 +18,7 @@ from order_service.orders.schemas import (
 )
 from webrana_common.auth.api_keys import Internal
 from webrana_common.auth.dependencies import CurrentUser
-from webrana_common.db.session import SessionDep
+from webrana_common.db.session import ReadSessionDep, SessionDep
 from webrana_common.openapi import INTERNAL_AUTH, problems
 from webrana_common.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, make_page
 
@@ -76,7 +76,7 @@ async def create_order(
 @router.get("", summary="My orders, newest first", responses=problems(**USER_AUTH))
 async def list_orders(
     user: CurrentUser,
-    session: SessionDep,
+    session: ReadSessionDep,
     status_: Annotated[OrderStatus | None, Query(alias="status")] = None,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
@@ -93,7 +93,7 @@ async def list_orders(
     summary="One of my orders, with its timeline",
     responses=problems(**USER_AUTH, s404="order_not_found"),
 )
-async def get_order(order_id: uuid.UUID, user: CurrentUser, session: SessionDep) -> OrderDetail:
+async def get_order(order_id: uuid.UUID, user: CurrentUser, session: ReadSessionDep) -> OrderDetail:
     order = await service.get_for_user(session, order_id, user.user_id)
     return OrderDetail.build(order, await service.timeline(session, order))
 

@@ -46,9 +46,12 @@ def new_task(ctx: OrderContext, order: Order, attempt: int) -> ProvisioningTask:
     )
 
 
-async def _claim(ctx: OrderContext, order_id: uuid.UUID) -> str | None:
-    """Take the order for this job (PAID → PROVISIONING on the first run); the reason to skip
-    it otherwise."""
+async def _claim(
+    ctx: OrderContext, order_id: uuid.UUID
+) -> tuple[ProvisioningTask, Order] | str:
+    """Take the order for this job (PAID → PROVISIONING on the first run): its task and order as
+    stored, which this job then keeps in memory while it holds the lease; the reason to skip it
+    otherwise."""
     async with ctx.db.session() as session:
         order = await orders.get(session, order_id, lock=True)
         if order is None:
@@ -69,19 +72,21 @@ async def _claim(ctx: OrderContext, order_id: uuid.UUID) -> str | None:
         if task.lease_until is not None and task.lease_until > now:
             return "another job holds it"
         task.lease_until = now + timedelta(seconds=ctx.settings.provisioning_lease_seconds)
-    return None
+    return task, order
 
 
 async def provision_order(ctx: OrderContext, order_id: uuid.UUID) -> str:
     """Job `orders.provision`: the order's final status, or why nothing was done."""
-    skipped = await _claim(ctx, order_id)
-    if skipped is not None:
-        log.info("provisioning skipped", extra={"order_id": str(order_id), "why": skipped})
-        return f"skipped: {skipped}"
+    claimed = await _claim(ctx, order_id)
+    if isinstance(claimed, str):
+        log.info("provisioning skipped", extra={"order_id": str(order_id), "why": claimed})
+        return f"skipped: {claimed}"
+    # Not reloaded per round: while the lease is held nobody else moves this task, and every
+    # step below stores what it changes before the next one relies on it.
+    task, order = claimed
     retry_wait = ctx.settings.provisioning_retry_initial_seconds
     poll_wait = ctx.settings.provisioning_poll_initial_seconds
     while True:
-        task, order = await _load(ctx, order_id)
         remaining = (task.deadline_at - utcnow()).total_seconds()
         if remaining <= 0:
             return await _fail(ctx, order_id, "The server did not become active in time")
@@ -109,14 +114,6 @@ async def provision_order(ctx: OrderContext, order_id: uuid.UUID) -> str:
         poll_wait = min(poll_wait * 1.5, ctx.settings.provisioning_poll_max_seconds)
 
 
-async def _load(ctx: OrderContext, order_id: uuid.UUID) -> tuple[ProvisioningTask, Order]:
-    async with ctx.db.session() as session:
-        task = await tasks.get(session, order_id)
-        order = await orders.get(session, order_id)
-        assert task is not None and order is not None
-        return task, order
-
-
 def _provision_body(order: Order, task: ProvisioningTask) -> dict[str, Any]:
     return {
         "idempotency_key": task.idempotency_key,
@@ -140,6 +137,8 @@ async def _request(ctx: OrderContext, order: Order, task: ProvisioningTask) -> N
         assert stored is not None
         stored.provider_instance_id = str(answer["provider_instance_id"])
         stored.state = TaskState.POLLING
+        task.provider_instance_id = stored.provider_instance_id
+        task.state = stored.state
         stored.calls += 1
         stored.last_error = None
         _renew(ctx, stored)
