@@ -46,9 +46,7 @@ def new_task(ctx: OrderContext, order: Order, attempt: int) -> ProvisioningTask:
     )
 
 
-async def _claim(
-    ctx: OrderContext, order_id: uuid.UUID
-) -> tuple[ProvisioningTask, Order] | str:
+async def _claim(ctx: OrderContext, order_id: uuid.UUID) -> tuple[ProvisioningTask, Order] | str:
     """Take the order for this job (PAID → PROVISIONING on the first run): its task and order as
     stored, which this job then keeps in memory while it holds the lease; the reason to skip it
     otherwise."""
