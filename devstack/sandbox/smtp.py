@@ -38,7 +38,8 @@ log = logging.getLogger("devstack.sandbox.smtp")
 
 class MailStore:
     """The last `limit` messages. The SMTP side runs in the Controller's thread and the HTTP
-    side in the main one, hence the lock."""
+    side in the main one, hence the lock. A message is parsed when it is first read, not when
+    it arrives: parsing is most of a sink's CPU, and most mail under load is never read."""
 
     def __init__(self, limit: int = MAX_MESSAGES) -> None:
         self._messages: deque[dict[str, Any]] = deque(maxlen=limit)
@@ -54,15 +55,23 @@ class MailStore:
         if to:
             wanted = to.lower()
             messages = [m for m in messages if wanted in (r.lower() for r in m["rcpt_tos"])]
-        return messages
+        return [self._parsed(m) for m in messages]
 
     def get(self, message_id: str) -> dict[str, Any] | None:
         with self._lock:
-            return next((m for m in self._messages if m["id"] == message_id), None)
+            found = next((m for m in self._messages if m["id"] == message_id), None)
+        return None if found is None else self._parsed(found)
 
     def clear(self) -> None:
         with self._lock:
             self._messages.clear()
+
+    def _parsed(self, record: dict[str, Any]) -> dict[str, Any]:
+        """The record with its parsed fields, filled in once (a second reader finds them)."""
+        with self._lock:
+            if "_bytes" in record:
+                record.update(parse_fields(record.pop("_bytes")))
+        return record
 
 
 def _addresses(message: EmailMessage, header: str) -> list[str]:
@@ -74,12 +83,11 @@ def _body(message: EmailMessage, subtype: str) -> str | None:
     return None if part is None else str(part.get_content())
 
 
-def parse_message(
+def received(
     raw: bytes, mail_from: str, rcpt_tos: Sequence[str], login: str | None = None
 ) -> dict[str, Any]:
-    """What a test asks of a sent mail: the envelope, the decoded headers, the text and html
-    bodies, the attachments. A message that does not parse is still kept, raw."""
-    record: dict[str, Any] = {
+    """A message as it arrived: the envelope and the raw text, not yet parsed."""
+    return {
         "id": uuid.uuid4().hex,
         "received_at": datetime.now(UTC).isoformat(),
         "mail_from": mail_from,
@@ -87,11 +95,17 @@ def parse_message(
         "login": login,
         "size": len(raw),
         "raw": raw.decode("utf-8", errors="replace"),
+        "_bytes": raw,  # parsed (and dropped) on first read
     }
+
+
+def parse_fields(raw: bytes) -> dict[str, Any]:
+    """What a test asks of a sent mail: the decoded headers, the text and html bodies, the
+    attachments. A message that does not parse is still kept, raw, with the reason."""
     try:
         message = BytesParser(policy=policy.default).parsebytes(raw)
         assert isinstance(message, EmailMessage)
-        record |= {
+        return {
             "from": str(message["From"] or ""),
             "to": _addresses(message, "To"),
             "cc": _addresses(message, "Cc"),
@@ -110,8 +124,7 @@ def parse_message(
             ],
         }
     except Exception as exc:  # a sink must keep what it was given, parsed or not
-        record |= {"parse_error": f"{type(exc).__name__}: {exc}", "subject": "", "headers": []}
-    return record
+        return {"parse_error": f"{type(exc).__name__}: {exc}", "subject": "", "headers": []}
 
 
 class RecordingHandler:
@@ -124,9 +137,8 @@ class RecordingHandler:
             raw = raw.encode()
         auth = session.auth_data
         login = auth.login.decode() if isinstance(auth, LoginPassword) else None
-        message = parse_message(raw, envelope.mail_from or "", envelope.rcpt_tos, login)
-        self.store.add(message)
-        log.info("mail to %s: %s", ", ".join(envelope.rcpt_tos), message.get("subject"))
+        self.store.add(received(raw, envelope.mail_from or "", envelope.rcpt_tos, login))
+        log.info("mail to %s (%d bytes)", ", ".join(envelope.rcpt_tos), len(raw))
         return "250 Message accepted for delivery"
 
 

@@ -74,6 +74,8 @@ async def startup(ctx: dict[str, Any]) -> None:
 
 
 async def shutdown(ctx: dict[str, Any]) -> None:
+    if "channels" in ctx:
+        await ctx["channels"].mailer.close()
     if "bot" in ctx:
         await ctx["bot"].close()
     if "arq_pool" in ctx:
