@@ -391,6 +391,8 @@ class LiveNotifications:
         self.close_code: int | None = None
         self._socket: ClientConnection | None = None
         self._reader: asyncio.Task[None] | None = None
+        self._arrived = asyncio.Condition()
+        self.closed = False
 
     async def __aenter__(self) -> LiveNotifications:
         self._socket = await connect(
@@ -416,9 +418,32 @@ class LiveNotifications:
         try:
             async for text in socket:
                 self.messages.append(json.loads(text))
+                async with self._arrived:
+                    self._arrived.notify_all()
         except ConnectionClosed:
             pass
         self.close_code = socket.close_code  # the server closed it (or we did, on exit)
+        self.closed = True
+        async with self._arrived:
+            self._arrived.notify_all()
+
+    async def notification(
+        self, wanted: Callable[[dict[str, Any]], bool], timeout: float
+    ) -> dict[str, Any]:
+        """The first notification pushed so far or from now on that `wanted` accepts."""
+
+        def found() -> dict[str, Any] | None:
+            return next((n for n in self.new() if wanted(n)), None)
+
+        try:
+            async with asyncio.timeout(timeout), self._arrived:
+                await self._arrived.wait_for(lambda: found() is not None or self.closed)
+        except TimeoutError:
+            raise FlowError(f"no such notification within {timeout} s") from None
+        match = found()
+        if match is None:
+            raise FlowError(f"the live socket closed ({self.close_code}) before it came")
+        return match
 
     def new(self) -> list[dict[str, Any]]:
         """The notifications pushed so far (`notification:new`), in arrival order."""

@@ -129,3 +129,24 @@ def test_configuring_twice_does_not_duplicate_lines(capsys: pytest.CaptureFixtur
 
     lines = [json.loads(line) for line in capsys.readouterr().err.splitlines()]
     assert [(line["service"], line["message"]) for line in lines] == [("order", "once")]
+
+
+def test_arq_job_chatter_is_dropped_but_its_failures_are_kept(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    root = logging.getLogger()
+    level, handlers = root.level, list(root.handlers)
+    try:
+        configure_logging("order-worker")
+        arq_log = logging.getLogger("arq.worker")
+        arq_log.info("  0.01s → job:orders.provision(...)")
+        arq_log.error("job:orders.provision failed")
+        lines = [json.loads(line) for line in capsys.readouterr().err.splitlines()]
+    finally:
+        root.handlers[:] = handlers
+        root.setLevel(level)
+        logging.getLogger("arq.worker").setLevel(logging.NOTSET)
+
+    assert [(line["level"], line["message"]) for line in lines] == [
+        ("error", "job:orders.provision failed")
+    ]

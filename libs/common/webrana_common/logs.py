@@ -53,3 +53,6 @@ def configure_logging(service: str, level: str = "INFO") -> None:
     logging.getLogger("httpx").setLevel(logging.WARNING)
     # uvicorn's access log repeats what the metrics middleware already records
     logging.getLogger("uvicorn.access").setLevel(logging.WARNING)
+    # arq logs two lines per job (start, end): a twentieth of a worker's CPU. Jobs that fail or
+    # run out of retries are still logged (ERROR, WARNING); the jobs log their own retries.
+    logging.getLogger("arq.worker").setLevel(logging.WARNING)
