@@ -138,6 +138,7 @@ async def test_unhandled_error_reaches_sentry_with_context_and_without_secrets(
     assert exception["type"] == "RuntimeError"
     assert exception["value"].startswith("exploded after reading")
     assert event["request"]["url"] == f"{client.base_url}/explode"
+    assert "data" not in event["request"]  # no body, ever
     assert event["tags"]["request_id"] == response.headers["x-request-id"]
     assert event["tags"]["service"] == "sentrytest"
     assert event["release"] == "webrana@test"
