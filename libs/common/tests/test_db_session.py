@@ -277,3 +277,25 @@ async def test_reader_refuses_writes(db: Database, database_url: str) -> None:
             await session.flush()
 
     assert await stored_notes(database_url) == []
+
+
+async def test_a_connection_back_from_a_reader_writes_in_a_transaction_again(
+    database_url: str,
+) -> None:
+    """The pool hands the reader's connection to the next writer: it must not stay in
+    autocommit, or a unit of work would no longer be atomic."""
+    db = Database(database_url, pool_size=1)
+    try:
+        async with db.reader() as session:
+            await session.scalars(select(Note.text))
+        with pytest.raises(Conflict):
+            async with db.session() as session:
+                session.add(Note(text="half"))
+                await session.flush()
+                raw = await (await session.connection()).get_raw_connection()
+                assert raw.driver_connection.is_in_transaction()
+                raise Conflict("changed my mind")
+    finally:
+        await db.dispose()
+
+    assert await stored_notes(database_url) == []
