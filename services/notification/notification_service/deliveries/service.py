@@ -96,7 +96,7 @@ async def send_delivery(channels: Channels, delivery_id: uuid.UUID) -> float | N
 
 
 async def _load(db: Database, delivery_id: uuid.UUID) -> _Work | None:
-    async with db.session() as session:
+    async with db.reader() as session:  # reads only; `_record` locks before it writes
         delivery = await repository.get(session, delivery_id)
         if delivery is None or delivery.status != DeliveryStatus.QUEUED:
             return None  # settled already: a duplicate job, or a requeue racing the first

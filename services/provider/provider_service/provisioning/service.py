@@ -105,7 +105,7 @@ async def provision(
 
 
 async def get_provision(db: Database, idempotency_key: str) -> ProvisionView:
-    async with db.session() as session:
+    async with db.reader() as session:
         row = await repository.get_by_key(session, idempotency_key)
     if row is None:
         raise ProvisionNotFound(f"No provision request with key {idempotency_key!r}")
