@@ -104,7 +104,7 @@ def init_sentry(settings: ServiceSettings) -> bool:
         # its spans; None switches it off.
         traces_sample_rate=settings.sentry_traces_sample_rate if tracing else None,
         send_default_pii=False,
-        # Bodies hold passwords and card-free payment data, and reading one to attach it was
+        # Bodies hold passwords and tokens, and reading one to attach it to events was
         # done for every request (a second JSON parse per POST), not only for the rare error.
         max_request_body_size="never",
         before_send=before_send,  # type: ignore[arg-type]
