@@ -14,6 +14,7 @@ import pytest
 import sentry_sdk
 from fastapi import Request
 from pydantic import BaseModel
+from sentry_sdk.integrations.starlette import StarletteRequestExtractor
 
 from devstack.sandbox.sentry import create_app as create_sentry_sandbox
 from devstack.sandbox.sentry import parse_envelope
@@ -99,6 +100,10 @@ async def client(sandbox_url: str) -> AsyncIterator[httpx.AsyncClient]:
         # Sentry attaches every frame's locals: a pydantic body and the raw bytes must not leak.
         raw_body = await request.body()
         raise RuntimeError(f"exploded after reading {len(raw_body)} bytes for {login.email}")
+
+    @app.post("/sign-in")
+    async def sign_in(login: Login) -> dict[str, str]:
+        return {"email": login.email}
 
     @app.get("/unavailable")
     async def unavailable() -> dict[str, str]:
@@ -272,3 +277,23 @@ async def test_sandbox_refuses_envelopes_without_a_key_and_keeps_the_latest_only
     assert anonymous.status_code == 401
     assert legacy.json() == {"id": "e4"}
     assert [e["headers"]["event_id"] for e in kept] == ["e3", "e4"]
+
+
+async def test_request_bodies_are_never_read_for_sentry(
+    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A body holds passwords and tokens; reading one for Sentry also cost every POST a
+    second JSON parse."""
+    reads: list[str] = []
+    original_json = StarletteRequestExtractor.json
+
+    async def spy_json(self: StarletteRequestExtractor) -> Any:
+        reads.append("json")
+        return await original_json(self)
+
+    monkeypatch.setattr(StarletteRequestExtractor, "json", spy_json)
+
+    response = await client.post("/sign-in", json=LOGIN)
+
+    assert response.status_code == 200
+    assert reads == []
