@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import json
 import sys
 import time
@@ -19,6 +20,7 @@ from typing import Any
 import httpx
 import pytest
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import SMTP, Envelope, Session
 from arq.worker import Worker, get_kwargs
 from fastapi import FastAPI
 from websockets.asyncio.client import ClientConnection, connect
@@ -367,3 +369,41 @@ def run_jobs(
         return worker
 
     return run
+
+
+class FlakyRelay:
+    """An SMTP relay answering `codes` in turn to DATA, then accepting (into `store`). It notes
+    the client port of each message, one port per connection."""
+
+    def __init__(self, *codes: str) -> None:
+        self.codes = list(codes)
+        self.store = MailStore()
+        self.peers: list[int] = []  # of accepted messages
+        self.refused_peers: list[int] = []
+        self.controller: Controller | None = None
+
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        if self.codes:
+            self.refused_peers.append(session.peer[1])
+            return self.codes.pop(0)
+        self.peers.append(session.peer[1])
+        return await RecordingHandler(self.store).handle_DATA(server, session, envelope)
+
+
+@pytest.fixture
+def flaky_relay() -> Iterator[Callable[..., tuple[FlakyRelay, int]]]:
+    """`flaky_relay(*codes, port=None, **controller_options)` -> (relay, port)."""
+    started: list[Controller] = []
+
+    def start(*codes: str, port: int | None = None, **kwargs: Any) -> tuple[FlakyRelay, int]:
+        handler, port = FlakyRelay(*codes), port or free_port()
+        controller = Controller(handler, hostname="127.0.0.1", port=port, **kwargs)
+        controller.start()
+        handler.controller = controller
+        started.append(controller)
+        return handler, port
+
+    yield start
+    for controller in started:
+        with contextlib.suppress(AssertionError, RuntimeError):  # a test stopped it already
+            controller.stop()

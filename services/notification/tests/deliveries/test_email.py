@@ -7,14 +7,11 @@ import datetime as dt
 import ipaddress
 import ssl
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import SMTP, Envelope, Session
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -22,7 +19,7 @@ from cryptography.x509.oid import NameOID
 from notification_helpers import send
 from sqlalchemy import select
 
-from devstack.sandbox.smtp import MailStore, RecordingHandler, accept_any_login
+from devstack.sandbox.smtp import accept_any_login
 from notification_service.deliveries.models import Delivery
 from notification_service.preferences.models import Preference
 from webrana_common.db.session import Database
@@ -94,35 +91,6 @@ async def test_an_unreachable_relay_is_retried_with_backoff_then_failed(
         3,
     )
     assert "SMTPConnect" in (delivery.last_error or "") and delivery.failed_at is not None
-
-
-class _Flaky:
-    """A relay answering `codes` in turn to DATA, then accepting."""
-
-    def __init__(self, *codes: str) -> None:
-        self.codes = list(codes)
-        self.store = MailStore()
-
-    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
-        if self.codes:
-            return self.codes.pop(0)
-        return await RecordingHandler(self.store).handle_DATA(server, session, envelope)
-
-
-@pytest.fixture
-def flaky_relay() -> Iterator[Any]:
-    started: list[Controller] = []
-
-    def start(*codes: str, **kwargs: Any) -> tuple[_Flaky, int]:
-        handler, port = _Flaky(*codes), free_port()
-        controller = Controller(handler, hostname="127.0.0.1", port=port, **kwargs)
-        controller.start()
-        started.append(controller)
-        return handler, port
-
-    yield start
-    for controller in started:
-        controller.stop()
 
 
 async def test_a_temporary_refusal_is_retried_and_then_sent(
