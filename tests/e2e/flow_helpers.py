@@ -300,15 +300,15 @@ class Customer:
         )
 
     async def invoice_of(self, order_id: str, timeout: float, interval: float = 0.1) -> Any:
-        """The order's invoice, from my invoice list. The order service asks billing for it
-        through its outbox, after answering, and learns its id only when it is paid: a client
-        finds it at billing, by `order_id`."""
+        """The order's invoice, from my invoice list filtered by order. The order service asks
+        billing for it through its outbox, after answering, and learns its id only when it is
+        paid: a client finds it at billing, by `order_id`."""
         deadline = time.monotonic() + timeout
         while True:
             response = await self.client.get(
                 f"{self.api['billing']}/api/v1/billing/invoices",
                 headers=self.headers,
-                params={"kind": "order"},
+                params={"order_id": order_id},
             )
             for invoice in expect(response, 200)["items"]:
                 if invoice["order_id"] == order_id:

@@ -57,6 +57,7 @@ from tests.e2e.flow_helpers import (
     start_fleet,
     tripay_pay,
 )
+from webrana_common.aiohttp_transport import AiohttpTransport
 
 DURATION = 60.0
 SMOKE_DURATION = 10.0
@@ -433,8 +434,11 @@ async def main(smoke: bool) -> None:
             calls[_call_name(request)] += 1
 
         async with (
+            # The fleet's own transport: this generator shares the two cores with the fleet.
             httpx.AsyncClient(
-                timeout=60, trust_env=False, limits=limits, event_hooks={"request": [count]}
+                timeout=60,
+                transport=AiohttpTransport(limits=limits),
+                event_hooks={"request": [count]},
             ) as client,
             contextlib.AsyncExitStack() as sockets,
         ):

@@ -18,6 +18,7 @@ import httpx
 
 from devstack.sandbox.tripay_standin.settings import TripaySandboxSettings
 from devstack.sandbox.tripay_standin.transactions import Transaction, sign
+from webrana_common.aiohttp_transport import AiohttpTransport
 
 log = logging.getLogger("sandbox.tripay")
 
@@ -90,7 +91,8 @@ class CallbackSender:
     def _http(self) -> httpx.AsyncClient:
         if self._client is None:
             self._client = httpx.AsyncClient(
-                transport=self.transport, timeout=self.settings.callback_timeout_seconds
+                transport=self.transport or AiohttpTransport(),
+                timeout=self.settings.callback_timeout_seconds,
             )
         return self._client
 

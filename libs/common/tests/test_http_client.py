@@ -13,6 +13,7 @@ import httpx
 import pytest
 from fastapi import FastAPI, Request, Response
 
+from webrana_common.aiohttp_transport import AiohttpTransport
 from webrana_common.http import internal_client
 from webrana_common.request_id import set_request_id
 from webrana_common.testing.client import running_app
@@ -64,10 +65,10 @@ async def receiver(serve: Serve) -> AsyncIterator[Receiver]:
 
 
 class ConnectAttempts(httpx.AsyncBaseTransport):
-    """The real transport, recording when each connection attempt failed."""
+    """The fleet's real transport, recording when each connection attempt failed."""
 
     def __init__(self) -> None:
-        self.inner = httpx.AsyncHTTPTransport()
+        self.inner = AiohttpTransport()
         self.refused: list[float] = []
         self.first_refusal = asyncio.Event()
 

@@ -8,6 +8,7 @@ from typing import Any
 
 import httpx
 
+from webrana_common.aiohttp_transport import AiohttpTransport
 from webrana_common.request_id import HEADER as REQUEST_ID_HEADER
 from webrana_common.request_id import get_request_id
 
@@ -27,7 +28,7 @@ class RetryingTransport(httpx.AsyncBaseTransport):
         attempts: int = 3,
         backoff_seconds: float = 0.1,
     ) -> None:
-        self.inner = inner or httpx.AsyncHTTPTransport()
+        self.inner = inner or AiohttpTransport()
         self.attempts = max(1, attempts)
         self.backoff = backoff_seconds
 

@@ -15,6 +15,7 @@ from provider_service.api.internal import router as internal_router
 from provider_service.clouds.registry import CloudRegistry
 from provider_service.config import ProviderSettings
 from provider_service.provisioning.router import router as provisioning_router
+from webrana_common.aiohttp_transport import AiohttpTransport
 from webrana_common.service import create_service_app
 
 
@@ -41,8 +42,7 @@ def create_app(settings: ProviderSettings | None = None) -> FastAPI:
         # reach a cloud. Each adapter adds its own Authorization header per request.
         async with httpx.AsyncClient(
             headers={"User-Agent": "webrana-provider/1"},
-            verify=tls_context(),
-            limits=httpx.Limits(max_connections=100, max_keepalive_connections=20),
+            transport=AiohttpTransport(verify=tls_context()),
         ) as cloud_http:
             app.state.clouds = CloudRegistry(settings, cloud_http)
             yield

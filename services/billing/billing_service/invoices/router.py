@@ -36,11 +36,21 @@ async def list_invoices(
         str | None, Query(alias="status", pattern="^(PENDING|PAID|EXPIRED|CANCELLED|REFUNDED)$")
     ] = None,
     kind: Annotated[str | None, Query(pattern="^(order|deposit)$")] = None,
+    order_id: Annotated[
+        uuid.UUID | None,
+        Query(description="Only the invoice of this order of mine (an order page's Pay button)"),
+    ] = None,
     cursor: Cursor = None,
     limit: Limit = DEFAULT_PAGE,
 ) -> Page[InvoiceView]:
     rows = await service.list_for_user(
-        session, user.user_id, status=status_, kind=kind, cursor=cursor, limit=limit
+        session,
+        user.user_id,
+        status=status_,
+        kind=kind,
+        order_id=order_id,
+        cursor=cursor,
+        limit=limit,
     )
     items, next_cursor = make_page(rows, limit)
     return Page(items=[InvoiceView.of(i) for i in items], next_cursor=next_cursor)

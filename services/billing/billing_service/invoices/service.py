@@ -145,11 +145,18 @@ async def list_for_user(
     *,
     status: str | None,
     kind: str | None,
+    order_id: uuid.UUID | None = None,
     cursor: str | None,
     limit: int,
 ) -> Sequence[Invoice]:
     return await repository.search(
-        session, user_id=user_id, status=status, kind=kind, cursor=cursor, limit=limit
+        session,
+        user_id=user_id,
+        status=status,
+        kind=kind,
+        order_id=order_id,
+        cursor=cursor,
+        limit=limit,
     )
 
 

@@ -21,6 +21,8 @@ from billing_service.tripay.schemas import (
     TransactionPage,
 )
 from billing_service.tripay.signatures import transaction_signature
+from webrana_common.aiohttp_transport import AiohttpTransport
+from webrana_common.http import RetryingTransport
 
 log = logging.getLogger("billing.tripay")
 
@@ -79,8 +81,9 @@ class TripayClient:
                 "User-Agent": "webrana-billing/1",
             },
             timeout=httpx.Timeout(timeout, connect=min(timeout, 5.0)),
-            # Retries only connections that never opened: nothing reached Tripay.
-            transport=transport or httpx.AsyncHTTPTransport(retries=1),
+            # Retries connections that never opened (nothing reached Tripay) once; a GET also
+            # after a 502-504 or a read timeout. A POST that may have arrived is not repeated.
+            transport=transport or RetryingTransport(AiohttpTransport(), attempts=2),
             trust_env=False,
         )
 

@@ -6,10 +6,12 @@ from __future__ import annotations
 import csv
 import io
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from billing_builders import BillingEnv
 from billing_helpers import assert_problem
+
+from billing_service.numbers import JAKARTA
 
 BASE = "/api/v1/admin/billing"
 
@@ -22,7 +24,8 @@ async def test_transactions_filter_and_export(env: BillingEnv) -> None:
     await env.act(paid["number"], "pay")
     open_one = await env.order_invoice()
     await env.pay(open_one, "QRIS")
-    tomorrow = (datetime.now(UTC) + timedelta(days=1)).date().isoformat()
+    # A date without a zone is a Jakarta one: from 17:00 UTC on, Jakarta is a day ahead.
+    tomorrow = (datetime.now(JAKARTA) + timedelta(days=1)).date().isoformat()
 
     everything = (await env.client.get(f"{BASE}/transactions", headers=admin)).json()["items"]
     by_status = (

@@ -40,6 +40,27 @@ async def test_list_mine_with_filters_and_pages(env: BillingEnv) -> None:
     assert [i["id"] for i in cancelled["items"]] == [mine[0]["id"]]
 
 
+async def test_find_the_invoice_of_one_of_my_orders(env: BillingEnv) -> None:
+    me, other = uuid.uuid4(), uuid.uuid4()
+    wanted = await env.order_invoice(me)
+    await env.order_invoice(me)
+    theirs = await env.order_invoice(other)
+    url = "/api/v1/billing/invoices"
+
+    found = await env.client.get(
+        url, params={"order_id": wanted["order_id"]}, headers=env.headers(me)
+    )
+    # Another customer's order id finds nothing, not their invoice.
+    stranger = await env.client.get(
+        url, params={"order_id": theirs["order_id"]}, headers=env.headers(me)
+    )
+    malformed = await env.client.get(url, params={"order_id": "ORD-1"}, headers=env.headers(me))
+
+    assert [i["id"] for i in found.json()["items"]] == [wanted["id"]]
+    assert stranger.json()["items"] == []
+    assert_problem(malformed, 422, "validation_error")
+
+
 async def test_someone_elses_invoice_is_not_found(env: BillingEnv) -> None:
     invoice = await env.order_invoice()
     stranger = env.headers(uuid.uuid4())

@@ -5,10 +5,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import io
 import ssl
 import time
-from email.message import EmailMessage
-from email.utils import formatdate, make_msgid, parseaddr
+from dataclasses import dataclass
+from email import policy
+from email.charset import QP, Charset
+from email.generator import BytesGenerator
+from email.header import Header
+from email.mime.multipart import MIMEMultipart
+from email.mime.text import MIMEText
+from email.utils import formataddr, formatdate, make_msgid, parseaddr
 
 import aiosmtplib
 from aiosmtplib import (
@@ -33,6 +40,31 @@ def is_permanent(exc: Exception) -> bool:
     return False
 
 
+# Bodies in quoted-printable: readable in a raw mail, safe for any relay (7-bit).
+_UTF8 = Charset("utf-8")
+_UTF8.body_encoding = QP
+
+
+# compat32 (what `email.mime` builds) with CRLF, folding no header: a long List-Unsubscribe
+# URL folded onto its own line reads back with a leading space in some parsers. Every header
+# we write is one line well under RFC 5322's 998 characters.
+_WIRE = policy.compat32.clone(linesep="\r\n", max_line_length=None)
+
+
+@dataclass(frozen=True)
+class Mail:
+    """A message ready for the relay: its envelope and its bytes."""
+
+    sender: str
+    recipients: list[str]
+    data: bytes
+
+
+def _header(value: str) -> str | Header:
+    """RFC 2047 encoded only when it must be."""
+    return value if value.isascii() else Header(value, "utf-8")
+
+
 # A connection, its greeting, EHLO, STARTTLS and login cost the relay and us more than the
 # message itself; relays drop idle clients after a minute or more, so an idle connection is
 # reused only for a while, and checked with NOOP once it has been idle for a few seconds.
@@ -45,6 +77,8 @@ class Mailer:
     def __init__(self, settings: NotificationSettings, *, pool_size: int = POOL_SIZE) -> None:
         self.settings = settings
         self.sender = settings.smtp_from
+        # A display name outside ASCII is RFC 2047 encoded, the address never is.
+        self._from = formataddr(parseaddr(self.sender), charset="utf-8")
         self._tls: ssl.SSLContext | None = None
         if settings.smtp_ca_bundle is not None:
             self._tls = ssl.create_default_context(cafile=str(settings.smtp_ca_bundle))
@@ -59,11 +93,15 @@ class Mailer:
         message_id_domain: str | None = None,
         unsubscribe_url: str | None = None,
         auto_submitted: bool = True,
-    ) -> EmailMessage:
-        message = EmailMessage()
-        message["From"] = self.sender
+    ) -> Mail:
+        """multipart/alternative, text then HTML. Built with the `email.mime` classes (the
+        compat32 policy): `EmailMessage` parses every header it is given through its header
+        registry, 1.7 ms of CPU per mail against 0.1 ms, most of a mail's cost in the worker.
+        Header values are one line already (the renderer's subject, addresses, our URLs)."""
+        message = MIMEMultipart("alternative")
+        message["From"] = self._from
         message["To"] = to
-        message["Subject"] = email.subject
+        message["Subject"] = _header(email.subject)
         message["Date"] = formatdate(localtime=False, usegmt=True)
         domain = message_id_domain or parseaddr(self.sender)[1].rpartition("@")[2] or None
         message["Message-ID"] = make_msgid(domain=domain)
@@ -73,17 +111,20 @@ class Mailer:
             # RFC 2369 + RFC 8058: mail clients show an unsubscribe button that POSTs here.
             message["List-Unsubscribe"] = f"<{unsubscribe_url}>"
             message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
-        message.set_content(email.text)
-        message.add_alternative(email.html, subtype="html")
-        return message
+        message.attach(MIMEText(email.text, "plain", _UTF8))
+        message.attach(MIMEText(email.html, "html", _UTF8))
+        with io.BytesIO() as out:
+            BytesGenerator(out, mangle_from_=False, policy=_WIRE).flatten(message)
+            data = out.getvalue()
+        return Mail(parseaddr(self.sender)[1], [to], data)
 
-    async def send(self, message: EmailMessage) -> None:
+    async def send(self, mail: Mail) -> None:
         """Send over an idle connection, or a new one. A connection that failed in any way is
         closed, never reused: its state at the relay is unknown."""
         async with self._slots:
             smtp = await self._idle_connection() or await self._connect()
             try:
-                await smtp.send_message(message)
+                await smtp.sendmail(mail.sender, mail.recipients, mail.data)
             except BaseException:
                 smtp.close()
                 raise

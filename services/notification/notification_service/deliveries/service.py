@@ -156,9 +156,9 @@ async def _email(channels: Channels, work: _Work, user: AuthUser, data: object) 
         recipient_name=user.full_name,
         unsubscribe_url=unsubscribe_url,
     )
-    message = channels.mailer.build(user.email, email, unsubscribe_url=unsubscribe_url)
+    mail = channels.mailer.build(user.email, email, unsubscribe_url=unsubscribe_url)
     try:
-        await channels.mailer.send(message)
+        await channels.mailer.send(mail)
     except Exception as exc:  # aiosmtplib's errors, OSError, timeouts: sorted just below
         error = f"{type(exc).__name__}: {exc}"
         if is_permanent(exc):

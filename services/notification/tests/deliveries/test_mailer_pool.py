@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from email.message import EmailMessage
 from typing import Any
 
 import pytest
 from aiosmtplib import SMTPResponseException
 
 from notification_service.config import NotificationSettings
-from notification_service.deliveries.mailer import Mailer
+from notification_service.deliveries.mailer import Mail, Mailer
 
 
 def _mailer(
@@ -22,13 +21,9 @@ def _mailer(
     return Mailer(settings, **options)
 
 
-def _message(to: str) -> EmailMessage:
-    message = EmailMessage()
-    message["From"] = "no-reply@webrana.cloud"
-    message["To"] = to
-    message["Subject"] = "hello"
-    message.set_content("hello")
-    return message
+def _message(to: str) -> Mail:
+    data = f"From: no-reply@webrana.cloud\r\nTo: {to}\r\nSubject: hello\r\n\r\nhello\r\n"
+    return Mail("no-reply@webrana.cloud", [to], data.encode())
 
 
 async def test_messages_in_a_row_share_one_connection(make_settings: Any, flaky_relay: Any) -> None:
