@@ -299,3 +299,31 @@ async def test_a_connection_back_from_a_reader_writes_in_a_transaction_again(
         await db.dispose()
 
     assert await stored_notes(database_url) == []
+
+
+async def test_autocommit_statement_is_visible_at_once_without_a_transaction(
+    db: Database, database_url: str
+) -> None:
+    async with db.autocommit() as connection:
+        await connection.execute(insert(Note).values(text="at once"))
+        raw = await connection.get_raw_connection()
+        # No BEGIN: the statement committed on its own, before the block ends.
+        assert not raw.driver_connection.is_in_transaction()
+        assert await stored_notes(database_url) == ["at once"]
+
+
+async def test_a_connection_back_from_autocommit_writes_in_a_transaction_again(
+    database_url: str,
+) -> None:
+    db = Database(database_url, pool_size=1)
+    try:
+        async with db.autocommit() as connection:
+            await connection.execute(select(Note.text))
+        with pytest.raises(Conflict):
+            async with db.session() as session:
+                session.add(Note(text="half"))
+                await session.flush()
+                raise Conflict("changed my mind")
+        assert await stored_notes(database_url) == []
+    finally:
+        await db.dispose()

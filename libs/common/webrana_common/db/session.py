@@ -13,6 +13,7 @@ from fastapi import Depends
 from sqlalchemy import event, text
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
@@ -147,8 +148,9 @@ class Database:
         # Reads without BEGIN/COMMIT: two round trips fewer per request. Under READ COMMITTED
         # each statement of a transaction sees its own snapshot anyway, so a read gains nothing
         # from being wrapped in one.
+        self.autocommit_engine = self.engine.execution_options(isolation_level="AUTOCOMMIT")
         self.read_sessionmaker = async_sessionmaker(
-            self.engine.execution_options(isolation_level="AUTOCOMMIT"),
+            self.autocommit_engine,
             expire_on_commit=False,
             sync_session_class=ReadOnlySession,
         )
@@ -173,6 +175,15 @@ class Database:
         is flushed; a write through it is refused, as a bug."""
         async with self.read_sessionmaker() as session:
             yield session
+
+    @asynccontextmanager
+    async def autocommit(self) -> AsyncIterator[AsyncConnection]:
+        """A pooled connection whose every statement commits on its own: for one atomic
+        statement (an UPDATE ... WHERE guarding its own condition), one round trip instead of
+        BEGIN, the statement and COMMIT. Not for anything that must see or change two rows
+        together."""
+        async with self.autocommit_engine.connect() as connection:
+            yield connection
 
     def run_in_background(self, callback: AfterCommit) -> None:
         _spawn(callback, self._background)

@@ -25,7 +25,6 @@ from notification_service.deliveries import repository
 from notification_service.deliveries.mailer import Mailer, is_permanent
 from notification_service.deliveries.models import Delivery, DeliveryReason, DeliveryStatus
 from notification_service.errors import AuthUnavailable, UserNotFound
-from notification_service.notifications import repository as notifications
 from notification_service.preferences import service as preferences
 from notification_service.rendering.renderer import Renderer
 from notification_service.telegram_bot import repository as chats
@@ -91,31 +90,31 @@ async def send_delivery(channels: Channels, delivery_id: uuid.UUID) -> float | N
     work = await _load(channels.db, delivery_id)
     if work is None:
         return None
-    outcome = await _attempt(channels, work)
+    outcome = work if isinstance(work, Outcome) else await _attempt(channels, work)
     return await _record(channels, delivery_id, outcome)
 
 
-async def _load(db: Database, delivery_id: uuid.UUID) -> _Work | None:
-    async with db.reader() as session:  # reads only; `_record` locks before it writes
-        delivery = await repository.get(session, delivery_id)
-        if delivery is None or delivery.status != DeliveryStatus.QUEUED:
-            return None  # settled already: a duplicate job, or a requeue racing the first
-        notification = await notifications.get(session, delivery.notification_id)
-        if notification is None:
-            _settle(delivery, _failed(DeliveryReason.REJECTED, "notification no longer exists"))
-            return None
-        # Preferences may have changed since the send (a delivery waiting out quiet hours).
-        current = await preferences.load(session, delivery.user_id)
-        category, channel = Category(notification.category), Channel(delivery.channel)
-        return _Work(
-            delivery_id=delivery.id,
-            channel=channel,
-            user_id=delivery.user_id,
-            event=NotificationEvent(notification.event),
-            data=notification.data,
-            title=notification.title,
-            allowed=current.allows(category, channel) and not current.muted(category, channel),
-        )
+async def _load(db: Database, delivery_id: uuid.UUID) -> _Work | Outcome | None:
+    """The job's work, read in one statement outside any transaction (`_record` settles it
+    only if it is still QUEUED then); an Outcome when it can only fail."""
+    async with db.reader() as session:
+        row = await repository.work(session, delivery_id)
+    if row is None or row.status != DeliveryStatus.QUEUED:
+        return None  # settled already: a duplicate job, or a requeue racing the first
+    if row.notification_id is None:
+        return _failed(DeliveryReason.REJECTED, "notification no longer exists")
+    # Preferences as they are now, not at the send (a delivery waiting out quiet hours).
+    current = preferences.Preferences.of(row if row.preferences_user_id is not None else None)
+    category, channel = Category(row.category), Channel(row.channel)
+    return _Work(
+        delivery_id=row.id,
+        channel=channel,
+        user_id=row.user_id,
+        event=NotificationEvent(row.event),
+        data=row.data,
+        title=row.title,
+        allowed=current.allows(category, channel) and not current.muted(category, channel),
+    )
 
 
 async def _attempt(channels: Channels, work: _Work) -> Outcome:
@@ -218,17 +217,43 @@ def _settle(delivery: Delivery, outcome: Outcome) -> None:
         delivery.failed_at = now
 
 
+def _settled_values(outcome: Outcome) -> dict[str, object]:
+    """The columns `_settle` would set, for one UPDATE."""
+    values: dict[str, object] = {"status": outcome.status, "reason": outcome.reason}
+    if outcome.status == DeliveryStatus.SENT:
+        values |= {
+            "sent_at": utcnow(),
+            "recipient": outcome.recipient,
+            "subject": outcome.subject,
+            "last_error": None,
+        }
+    else:
+        if outcome.error:
+            values["last_error"] = outcome.error
+        if outcome.status == DeliveryStatus.FAILED:
+            values["failed_at"] = utcnow()
+    return values
+
+
 async def _record(channels: Channels, delivery_id: uuid.UUID, outcome: Outcome) -> float | None:
     settings = channels.settings
+    if not outcome.retry:
+        # The common case (sent, skipped, failed for good): one atomic statement, guarded by
+        # the QUEUED status like the locked read below.
+        async with channels.db.autocommit() as connection:
+            await repository.settle(
+                connection,
+                delivery_id,
+                _settled_values(outcome),
+                attempted=outcome.status != DeliveryStatus.SKIPPED,
+            )
+        return None
     async with channels.db.session() as session:
         delivery = await repository.get(session, delivery_id, for_update=True)
         if delivery is None or delivery.status != DeliveryStatus.QUEUED:
             return None
-        if outcome.status != DeliveryStatus.SKIPPED:
-            delivery.attempts += 1
-        if not outcome.retry:
-            _settle(delivery, outcome)
-            return None
+        # A transient outcome, so something was tried: it counts against the limit.
+        delivery.attempts += 1
         if delivery.attempts >= settings.delivery_max_attempts:
             _settle(delivery, _failed(DeliveryReason.RETRIES_EXHAUSTED, outcome.error or ""))
             return None

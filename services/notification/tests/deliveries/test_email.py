@@ -228,3 +228,53 @@ async def test_a_user_auth_no_longer_knows_fails_the_delivery(
     delivery = await _email_delivery(db)
     assert (delivery.status, delivery.reason) == ("FAILED", "user_not_found")
     assert uuid.UUID(str(delivery.user_id)) == user.id
+
+
+async def test_a_delivery_whose_notification_is_gone_fails_instead_of_waiting(
+    client: httpx.AsyncClient, make_user: Any, run_jobs: Any, db: Database, smtp: Any
+) -> None:
+    from sqlalchemy import delete
+
+    from notification_service.notifications.models import Notification
+
+    user = await make_user()
+    await send(client, user, "WALLET_TOPUP", channels=["email"])
+    async with db.session() as session:  # retention purged it while the mail was queued
+        await session.execute(delete(Notification).where(Notification.user_id == user.id))
+    await run_jobs()
+
+    delivery = await _email_delivery(db)
+    # Settled, so the requeue cron does not pick it up again and again.
+    assert (delivery.status, delivery.reason) == ("FAILED", "rejected")
+    assert delivery.last_error == "notification no longer exists"
+    assert delivery.failed_at is not None
+    assert smtp.messages(user.email) == []
+
+
+async def test_a_second_job_for_a_sent_mail_sends_nothing(
+    client: httpx.AsyncClient,
+    make_user: Any,
+    run_jobs: Any,
+    db: Database,
+    smtp: Any,
+    make_settings: Any,
+) -> None:
+    from notification_service import worker
+    from webrana_common.worker import close_worker_context, open_worker_context
+
+    user = await make_user()
+    await send(client, user, "WALLET_TOPUP", channels=["email"])
+    await run_jobs()
+    first = await _email_delivery(db)
+    ctx: dict[str, Any] = {}
+    await open_worker_context(ctx, make_settings(), use_outbox=False)
+    await worker.startup(ctx)
+    try:  # a requeued duplicate of the job that already sent it
+        await worker.send_delivery(ctx, str(first.id))
+    finally:
+        await worker.shutdown(ctx)
+        await close_worker_context(ctx)
+
+    again = await _email_delivery(db)
+    assert (again.status, again.attempts, again.sent_at) == ("SENT", 1, first.sent_at)
+    assert len(smtp.messages(user.email)) == 1
