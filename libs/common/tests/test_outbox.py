@@ -334,6 +334,50 @@ async def test_message_is_dead_after_max_attempts_and_no_longer_sent(
     assert receiver.processed == {}
 
 
+async def test_the_post_commit_attempt_counts_towards_max_attempts(
+    db: Database, receiver: Receiver, make_relay: Callable[..., OutboxRelay]
+) -> None:
+    db.outbox_relay = relay = make_relay(db, base_delay_seconds=0.01, max_attempts=2)
+    receiver.failures_left = 1000
+
+    await add_messages(db, ["order-4-cancelled"])
+    await settle(db)
+    after_commit_try = (await messages(db))["order-4-cancelled"]
+    await relay_until_done(db, relay)
+
+    assert (after_commit_try.status, after_commit_try.attempts) == (OutboxStatus.PENDING, 1)
+    assert (after_commit_try.last_error or "").startswith("HTTP 500")
+    message = (await messages(db))["order-4-cancelled"]
+    assert (message.status, message.attempts) == (OutboxStatus.DEAD, 2)
+    assert receiver.calls == {"order-4-cancelled": 2}
+
+
+async def test_locking_a_message_being_sent_after_commit_waits_for_the_outcome(
+    db: Database, database_url: str, receiver: Receiver, make_relay: Callable[..., OutboxRelay]
+) -> None:
+    """What order's invoice withdrawal relies on: a message found PENDING under lock was
+    never sent, because a send in flight holds the row until its outcome is stored."""
+    receiver.delay = 0.3
+    db.outbox_relay = make_relay(db)
+    other = Database(database_url)
+    try:
+        await add_messages(db, ["order-6-invoice"])
+        while not receiver.calls:  # the send has started
+            await asyncio.sleep(0.01)
+        async with other.session() as session:
+            locked = await session.scalar(
+                select(OutboxMessage)
+                .where(OutboxMessage.idempotency_key == "order-6-invoice")
+                .with_for_update()
+            )
+            seen = (locked.status, locked.attempts) if locked else None
+    finally:
+        await settle(db)
+        await other.dispose()
+
+    assert seen == (OutboxStatus.DELIVERED, 1)
+
+
 def test_backoff_doubles_up_to_the_cap() -> None:
     relay = OutboxRelay(None, None, base_delay_seconds=1, max_delay_seconds=60)  # type: ignore[arg-type]
 

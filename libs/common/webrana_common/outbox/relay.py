@@ -5,13 +5,14 @@ import random
 import time
 import uuid
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 import httpx
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, case, select, update
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from webrana_common.db.base import utcnow
 from webrana_common.db.session import Database, after_commit
@@ -21,6 +22,16 @@ log = logging.getLogger("webrana.outbox")
 _BATCH = "webrana_outbox_batch"
 
 
+@dataclass(frozen=True)
+class Fresh:
+    """A message just stored, as the committing process sends it (no need to read it back)."""
+
+    id: uuid.UUID
+    target: str
+    payload: dict[str, Any]
+    idempotency_key: str
+
+
 async def add(
     session: AsyncSession, target: str, payload: dict[str, Any], idempotency_key: str
 ) -> bool:
@@ -28,6 +39,8 @@ async def add(
     service, sep, path = target.partition(":")
     if not sep or not service or not path.startswith("/"):
         raise ValueError("outbox target must look like 'service:/path'")
+    db: Database | None = session.info.get("database")
+    relay: OutboxRelay | None = getattr(db, "outbox_relay", None)
     message_id = await session.scalar(
         insert(OutboxMessage)
         .values(id=uuid.uuid4(), target=target, payload=payload, idempotency_key=idempotency_key)
@@ -36,24 +49,22 @@ async def add(
     )
     if message_id is None:
         return False
-    db: Database | None = session.info.get("database")
-    relay: OutboxRelay | None = getattr(db, "outbox_relay", None)
     if relay is not None:
-        _deliver_after_commit(session, relay, message_id)
+        _deliver_after_commit(session, relay, Fresh(message_id, target, payload, idempotency_key))
     return True
 
 
-def _deliver_after_commit(session: AsyncSession, relay: OutboxRelay, message_id: uuid.UUID) -> None:
+def _deliver_after_commit(session: AsyncSession, relay: OutboxRelay, message: Fresh) -> None:
     """One delivery round per transaction (or savepoint), for all the messages it added."""
     sync = session.sync_session
     transaction = sync.get_nested_transaction() or sync.get_transaction()
-    batch: tuple[Any, list[uuid.UUID]] | None = session.info.get(_BATCH)
+    batch: tuple[Any, list[Fresh]] | None = session.info.get(_BATCH)
     if batch is not None and batch[0] is transaction:
-        batch[1].append(message_id)
+        batch[1].append(message)
         return
-    ids = [message_id]
-    session.info[_BATCH] = (transaction, ids)
-    after_commit(session, lambda: relay.deliver(ids))
+    fresh = [message]
+    session.info[_BATCH] = (transaction, fresh)
+    after_commit(session, lambda: relay.deliver_fresh(fresh))
 
 
 class SendError(str):
@@ -75,7 +86,7 @@ class OutboxSender:
         self.http = http
         self.service_urls = service_urls
 
-    async def send(self, message: OutboxMessage) -> str | None:
+    async def send(self, message: OutboxMessage | Fresh) -> str | None:
         """None when acknowledged, else why it was not."""
         service, _, path = message.target.partition(":")
         base = self.service_urls.get(service)
@@ -107,6 +118,49 @@ _PENDING = (
 # keying the statement each time cost more than running it.
 _BY_IDS = _PENDING.where(OutboxMessage.id.in_(bindparam("ids", expanding=True)))
 _DUE = _PENDING.where(OutboxMessage.next_attempt_at <= bindparam("now"))
+_TABLE = OutboxMessage.__table__
+_LOCK_FRESH = (
+    select(_TABLE.c.id)
+    .where(_TABLE.c.id.in_(bindparam("ids", expanding=True)))
+    .where(_TABLE.c.status == OutboxStatus.PENDING)
+    .with_for_update(skip_locked=True)
+)
+# Only a message still pending is touched: an operator may have marked it meanwhile.
+_ACKNOWLEDGED = (
+    update(_TABLE)
+    .where(_TABLE.c.id.in_(bindparam("ids", expanding=True)))
+    .where(_TABLE.c.status == OutboxStatus.PENDING)
+    .values(
+        status=OutboxStatus.DELIVERED,
+        attempts=_TABLE.c.attempts + 1,
+        delivered_at=bindparam("now"),
+        last_error=None,
+    )
+)
+_HELD = (
+    update(_TABLE)
+    .where(_TABLE.c.id == bindparam("message_id"))
+    .where(_TABLE.c.status == OutboxStatus.PENDING)
+    .values(next_attempt_at=bindparam("retry_at"), last_error=bindparam("error"))
+)
+_NOT_ACKNOWLEDGED = (
+    update(_TABLE)
+    .where(_TABLE.c.id == bindparam("message_id"))
+    .where(_TABLE.c.status == OutboxStatus.PENDING)
+    .values(
+        attempts=_TABLE.c.attempts + 1,
+        last_error=bindparam("error"),
+        next_attempt_at=bindparam("retry_at"),
+        status=case(
+            (_TABLE.c.attempts + 1 >= bindparam("max_attempts"), OutboxStatus.DEAD),
+            else_=_TABLE.c.status,
+        ),
+    )
+)
+
+
+def _held_reason(service: str, refusal: str) -> str:
+    return f"not sent: {service} refused connections ({refusal})"[:500]
 
 
 class OutboxRelay:
@@ -152,6 +206,62 @@ class OutboxRelay:
             log.exception("outbox relay round failed")
         return delivered
 
+    async def deliver_fresh(self, messages: list[Fresh]) -> int:
+        """Send messages this process just committed, with the payloads it still holds: the
+        rows are locked (FOR UPDATE SKIP LOCKED, as `deliver` does, so the cron passes over them
+        and a reader locking one waits for the send) but not loaded, and the outcome is written
+        with plain UPDATEs: the ORM's load and flush were most of a delivery's cost. Never
+        raises: what is left pending is the cron's."""
+        delivered: list[uuid.UUID] = []
+        try:
+            async with self.db.engine.begin() as connection:
+                ids = [m.id for m in messages]
+                locked = set((await connection.execute(_LOCK_FRESH, {"ids": ids})).scalars())
+                for message in messages:
+                    if message.id not in locked:
+                        continue  # the cron is on it, or it was settled (withdrawn) meanwhile
+                    if await self._send_fresh(connection, message):
+                        delivered.append(message.id)
+                if delivered:
+                    await connection.execute(_ACKNOWLEDGED, {"ids": delivered, "now": utcnow()})
+        except Exception:
+            log.exception("outbox delivery after commit failed; the relay cron will retry")
+        return len(delivered)
+
+    async def _send_fresh(self, connection: AsyncConnection, message: Fresh) -> bool:
+        service = message.target.partition(":")[0]
+        held = self._held.get(service)
+        if held is not None and held[0] > time.monotonic():
+            # Its service refuses connections: due again when the window ends, no attempt spent.
+            retry_at = utcnow() + timedelta(seconds=held[0] - time.monotonic())
+            await connection.execute(
+                _HELD,
+                {
+                    "message_id": message.id,
+                    "retry_at": retry_at,
+                    "error": _held_reason(service, held[2]),
+                },
+            )
+            return False
+        try:
+            error = await self.sender.send(message)
+        except Exception as exc:
+            error = f"{type(exc).__name__}: {exc}"[:500]
+        self._note_reachability(service, error)
+        if error is None:
+            return True
+        self._log_failure(message.target, message.idempotency_key, 1, error)
+        await connection.execute(
+            _NOT_ACKNOWLEDGED,
+            {
+                "message_id": message.id,
+                "error": error,
+                "retry_at": utcnow() + self.backoff(1),
+                "max_attempts": self.max_attempts,
+            },
+        )
+        return False
+
     async def _deliver_batch(self, ids: list[uuid.UUID] | None) -> int:
         delivered = 0
         async with self.db.session() as session:
@@ -182,7 +292,7 @@ class OutboxRelay:
         if remaining <= 0:
             return False  # the window is over: this message is the probe
         message.next_attempt_at = utcnow() + timedelta(seconds=remaining)
-        message.last_error = f"not sent: {service} refused connections ({held[2]})"[:500]
+        message.last_error = _held_reason(service, held[2])
         return True
 
     def _note_reachability(self, service: str, error: str | None) -> None:
@@ -201,18 +311,23 @@ class OutboxRelay:
             message.last_error = None
             return
         message.last_error = error
+        self._log_failure(message.target, message.idempotency_key, message.attempts, error)
         if message.attempts >= self.max_attempts:
             message.status = OutboxStatus.DEAD
-            log.error(
-                "outbox message gave up",
-                extra={"target": message.target, "key": message.idempotency_key, "error": error},
-            )
             return
         message.next_attempt_at = utcnow() + self.backoff(message.attempts)
-        log.warning(
-            "outbox delivery failed, will retry",
-            extra={"target": message.target, "attempt": message.attempts, "error": error},
-        )
+
+    def _log_failure(self, target: str, key: str, attempts: int, error: str) -> None:
+        if attempts >= self.max_attempts:
+            log.error(
+                "outbox message gave up",
+                extra={"target": target, "key": key, "error": error},
+            )
+        else:
+            log.warning(
+                "outbox delivery failed, will retry",
+                extra={"target": target, "attempt": attempts, "error": error},
+            )
 
 
 async def relay_outbox(ctx: dict[str, Any]) -> int:
