@@ -100,6 +100,8 @@ async def _order_with_invoice(
     assert order["amount"] == plan["prices"]["monthly"]["amount_idr"]  # the catalog's price
     invoice = await customer.invoice_of(order["id"], INVOICE_TIMEOUT)
     assert (invoice["status"], invoice["amount"]) == ("PENDING", order["amount"])
+    # Billing answered within the order's wait: the order names its invoice at once.
+    assert (order["invoice_id"], order["invoice_number"]) == (invoice["id"], invoice["number"])
     return order, invoice
 
 

@@ -19,7 +19,14 @@ from sqlalchemy import func, select
 
 from webrana_common.db.base import utcnow
 from webrana_common.db.session import Database
-from webrana_common.outbox import OutboxMessage, OutboxRelay, OutboxSender, OutboxStatus, add
+from webrana_common.outbox import (
+    OutboxMessage,
+    OutboxRelay,
+    OutboxSender,
+    OutboxStatus,
+    add,
+    add_and_follow,
+)
 from webrana_common.testing.live_server import LiveServer
 
 TARGET = "notification:/internal/events"
@@ -376,6 +383,50 @@ async def test_locking_a_message_being_sent_after_commit_waits_for_the_outcome(
         await other.dispose()
 
     assert seen == (OutboxStatus.DELIVERED, 1)
+
+
+async def test_following_a_message_gives_the_receivers_answer_after_commit(
+    db: Database, receiver: Receiver, make_relay: Callable[..., OutboxRelay]
+) -> None:
+    db.outbox_relay = make_relay(db)
+
+    async with db.session() as session:
+        answer = await add_and_follow(session, TARGET, {"order": 7}, "order-7-invoice")
+        assert answer is not None and not answer.done()  # nothing is sent before the commit
+        again = await add_and_follow(session, TARGET, {"order": 7}, "order-7-invoice")
+    answered = await asyncio.wait_for(answer, 5)
+    await settle(db)
+
+    assert again is None  # stored before: no second send to follow
+    assert answered == {"duplicate": False}
+    assert (await messages(db))["order-7-invoice"].status == OutboxStatus.DELIVERED
+
+
+async def test_a_followed_send_that_fails_answers_none_and_stays_for_the_relay(
+    db: Database, receiver: Receiver, make_relay: Callable[..., OutboxRelay]
+) -> None:
+    db.outbox_relay = relay = make_relay(db, base_delay_seconds=0.01)
+    receiver.failures_left = 1
+
+    async with db.session() as session:
+        answer = await add_and_follow(session, TARGET, {"order": 8}, "order-8-invoice")
+    assert answer is not None
+    answered = await asyncio.wait_for(answer, 5)
+    await settle(db)
+    after_commit_try = (await messages(db))["order-8-invoice"]
+    await relay_until_done(db, relay)
+
+    assert answered is None
+    assert (after_commit_try.status, after_commit_try.attempts) == (OutboxStatus.PENDING, 1)
+    assert receiver.calls == {"order-8-invoice": 2}
+
+
+async def test_nothing_to_follow_without_a_relay_sending_after_commit(db: Database) -> None:
+    async with db.session() as session:
+        answer = await add_and_follow(session, TARGET, {"order": 9}, "order-9-invoice")
+
+    assert answer is None
+    assert (await messages(db))["order-9-invoice"].status == OutboxStatus.PENDING
 
 
 def test_backoff_doubles_up_to_the_cap() -> None:

@@ -3,6 +3,9 @@ until acknowledged; billing is idempotent on each `Idempotency-Key`)."""
 
 from __future__ import annotations
 
+import asyncio
+from typing import Any
+
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -16,7 +19,10 @@ def describe(order: Order) -> str:
     return f"{order.plan_name}, {order.billing_cycle} ({order.hostname})"
 
 
-async def create_invoice(session: AsyncSession, order: Order, *, expires_in: int) -> None:
+async def create_invoice(
+    session: AsyncSession, order: Order, *, expires_in: int
+) -> asyncio.Future[Any] | None:
+    """Billing's answer to the request sent right after commit (the invoice), to follow."""
     items = [
         {
             "name": f"{order.plan_name}, {order.billing_cycle}",
@@ -38,7 +44,9 @@ async def create_invoice(session: AsyncSession, order: Order, *, expires_in: int
         "kind": "order",
         "expires_in": expires_in,
     }
-    await outbox.add(session, "billing:/internal/invoices", payload, invoice_key(order))
+    return await outbox.add_and_follow(
+        session, "billing:/internal/invoices", payload, invoice_key(order)
+    )
 
 
 def invoice_key(order: Order) -> str:

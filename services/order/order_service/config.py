@@ -13,6 +13,10 @@ class OrderSettings(ServiceSettings):
 
     # How long billing keeps an order's invoice open (sent as `expires_in`).
     order_invoice_ttl_seconds: int = Field(default=86_400, ge=300, le=30 * 86_400)
+    # POST /orders waits this long for billing to make the invoice (asked right after commit)
+    # and answers with its id and number; slower, and the client finds it by order id. 0: never
+    # wait.
+    order_invoice_wait_seconds: float = Field(default=2.0, ge=0, le=10)
 
     # Provisioning: the whole job (create + boot) must finish within the deadline, counted from
     # the moment an attempt starts and kept across worker restarts.

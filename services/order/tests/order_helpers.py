@@ -107,8 +107,10 @@ class Fleet:
             body = await record(request)
             if not self.invoices_up:
                 return problem(503, "service_unavailable", "billing is restarting")
+            number = f"INV-20250115-{len(self.invoices) + 1:05d}"
             invoice = self.invoices.setdefault(
-                body["order_id"], {"id": str(uuid.uuid4()), "status": "PENDING", **body}
+                body["order_id"],
+                {"id": str(uuid.uuid4()), "number": number, "status": "PENDING", **body},
             )
             return JSONResponse(invoice, status_code=201)
 

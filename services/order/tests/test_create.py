@@ -1,6 +1,8 @@
 from __future__ import annotations
 
+import time
 import uuid
+from collections.abc import Awaitable, Callable
 
 import httpx
 from order_helpers import Fleet, assert_problem, order_body
@@ -49,6 +51,49 @@ async def test_order_is_priced_from_the_catalog_quote(
         stored = await session.get(Order, uuid.UUID(order["id"]))
         assert stored is not None and stored.provider_region == "sgp1"
         assert stored.user_id == user_id
+
+
+async def test_the_new_order_names_its_invoice_when_billing_made_it_in_time(
+    client: httpx.AsyncClient, customer: Customer, plans: dict[str, str], fleet: Fleet
+) -> None:
+    response = await client.post(
+        "/api/v1/orders", json=order_body(plans["do-1c-1gb"]), headers=customer[1]
+    )
+    order = response.json()
+    invoice = fleet.invoices[order["id"]]
+    shown = (await client.get(f"/api/v1/orders/{order['id']}", headers=customer[1])).json()
+
+    assert response.status_code == 201
+    assert (order["invoice_id"], order["invoice_number"]) == (invoice["id"], invoice["number"])
+    # Kept on the order: its page can link the invoice before it is paid.
+    assert (shown["invoice_id"], shown["invoice_number"]) == (invoice["id"], invoice["number"])
+
+
+async def test_the_new_order_comes_without_its_invoice_when_billing_is_down(
+    client: httpx.AsyncClient,
+    customer: Customer,
+    plans: dict[str, str],
+    fleet: Fleet,
+    settled: Callable[[], Awaitable[None]],
+    db: Database,
+) -> None:
+    fleet.invoices_up = False
+    started = time.monotonic()
+    response = await client.post(
+        "/api/v1/orders", json=order_body(plans["do-1c-1gb"]), headers=customer[1]
+    )
+    elapsed = time.monotonic() - started
+    await settled()
+
+    order = response.json()
+    assert response.status_code == 201 and order["status"] == "PENDING_PAYMENT"
+    assert (order["invoice_id"], order["invoice_number"]) == (None, None)
+    assert elapsed < 2.0  # a refusal answers at once: no waiting out the whole window
+    async with db.session() as session:  # the outbox keeps asking billing
+        message = await session.scalar(
+            select(OutboxMessage).where(OutboxMessage.target == "billing:/internal/invoices")
+        )
+    assert message is not None and message.status == "pending" and message.attempts == 1
 
 
 async def test_client_sent_price_is_refused(

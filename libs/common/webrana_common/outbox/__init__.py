@@ -2,6 +2,20 @@
 right after commit, and re-delivered by the relay until the receiver acknowledges it."""
 
 from webrana_common.outbox.models import OutboxMessage, OutboxStatus
-from webrana_common.outbox.relay import OutboxRelay, OutboxSender, add, relay_outbox
+from webrana_common.outbox.relay import (
+    OutboxRelay,
+    OutboxSender,
+    add,
+    add_and_follow,
+    relay_outbox,
+)
 
-__all__ = ["OutboxMessage", "OutboxRelay", "OutboxSender", "OutboxStatus", "add", "relay_outbox"]
+__all__ = [
+    "OutboxMessage",
+    "OutboxRelay",
+    "OutboxSender",
+    "OutboxStatus",
+    "add",
+    "add_and_follow",
+    "relay_outbox",
+]

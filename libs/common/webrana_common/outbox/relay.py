@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import asyncio
 import logging
 import random
 import time
@@ -30,12 +31,40 @@ class Fresh:
     target: str
     payload: dict[str, Any]
     idempotency_key: str
+    # Resolved with the receiver's JSON answer once it acknowledges the send after commit, or
+    # with None when that send did not succeed (the relay goes on trying, as for any message).
+    answer: asyncio.Future[Any] | None = None
 
 
 async def add(
     session: AsyncSession, target: str, payload: dict[str, Any], idempotency_key: str
 ) -> bool:
     """Store a message in the caller's transaction; False when that key is already stored."""
+    return await _add(session, target, payload, idempotency_key, None)
+
+
+async def add_and_follow(
+    session: AsyncSession, target: str, payload: dict[str, Any], idempotency_key: str
+) -> asyncio.Future[Any] | None:
+    """`add`, for a caller that wants the receiver's answer to the send right after commit
+    (a created resource's id to show at once): a future of that JSON answer, or of None when
+    that first send fails. None when the key was stored before or nothing sends after commit.
+    The future never resolves if the transaction rolls back: wait on it with a timeout."""
+    answer: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+    if await _add(session, target, payload, idempotency_key, answer):
+        db: Database | None = session.info.get("database")
+        if getattr(db, "outbox_relay", None) is not None:
+            return answer
+    return None
+
+
+async def _add(
+    session: AsyncSession,
+    target: str,
+    payload: dict[str, Any],
+    idempotency_key: str,
+    answer: asyncio.Future[Any] | None,
+) -> bool:
     service, sep, path = target.partition(":")
     if not sep or not service or not path.startswith("/"):
         raise ValueError("outbox target must look like 'service:/path'")
@@ -50,7 +79,8 @@ async def add(
     if message_id is None:
         return False
     if relay is not None:
-        _deliver_after_commit(session, relay, Fresh(message_id, target, payload, idempotency_key))
+        fresh = Fresh(message_id, target, payload, idempotency_key, answer)
+        _deliver_after_commit(session, relay, fresh)
     return True
 
 
@@ -88,10 +118,16 @@ class OutboxSender:
 
     async def send(self, message: OutboxMessage | Fresh) -> str | None:
         """None when acknowledged, else why it was not."""
+        error, _ = await self.post(message)
+        return error
+
+    async def post(self, message: OutboxMessage | Fresh) -> tuple[str | None, Any]:
+        """(None, the JSON answer or None when it is not JSON) when acknowledged; (why, None)
+        when not."""
         service, _, path = message.target.partition(":")
         base = self.service_urls.get(service)
         if base is None:
-            return f"unknown target service {service!r}"
+            return f"unknown target service {service!r}", None
         try:
             response = await self.http.post(
                 base.rstrip("/") + path,
@@ -99,12 +135,15 @@ class OutboxSender:
                 headers={"Idempotency-Key": message.idempotency_key},
             )
         except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
-            return _unreachable(f"{type(exc).__name__}: {exc}"[:500])
+            return _unreachable(f"{type(exc).__name__}: {exc}"[:500]), None
         except httpx.HTTPError as exc:
-            return SendError(f"{type(exc).__name__}: {exc}"[:500])
-        if response.is_success:
-            return None
-        return SendError(f"HTTP {response.status_code}: {response.text[:300]}")
+            return SendError(f"{type(exc).__name__}: {exc}"[:500]), None
+        if not response.is_success:
+            return SendError(f"HTTP {response.status_code}: {response.text[:300]}"), None
+        try:
+            return None, response.json()
+        except ValueError:
+            return None, None
 
 
 _PENDING = (
@@ -226,6 +265,10 @@ class OutboxRelay:
                     await connection.execute(_ACKNOWLEDGED, {"ids": delivered, "now": utcnow()})
         except Exception:
             log.exception("outbox delivery after commit failed; the relay cron will retry")
+        finally:
+            for message in messages:  # whoever follows one must not wait past this round
+                if message.answer is not None and not message.answer.done():
+                    message.answer.set_result(None)
         return len(delivered)
 
     async def _send_fresh(self, connection: AsyncConnection, message: Fresh) -> bool:
@@ -244,11 +287,13 @@ class OutboxRelay:
             )
             return False
         try:
-            error = await self.sender.send(message)
+            error, answer = await self.sender.post(message)
         except Exception as exc:
-            error = f"{type(exc).__name__}: {exc}"[:500]
+            error, answer = f"{type(exc).__name__}: {exc}"[:500], None
         self._note_reachability(service, error)
         if error is None:
+            if message.answer is not None and not message.answer.done():
+                message.answer.set_result(answer)
             return True
         self._log_failure(message.target, message.idempotency_key, 1, error)
         await connection.execute(

@@ -43,7 +43,9 @@ IdempotencyKey = Annotated[
     summary="Order a server",
     description="The price is the catalog's (never the client's); a promo is applied through "
     "billing. `tripay`: the order waits in PENDING_PAYMENT for its invoice to be paid. "
-    "`wallet`: the wallet is debited now and the order is PAID at once. With an "
+    "`invoice_id` and `invoice_number` are set when billing made the invoice within a moment "
+    "(`ORDER_INVOICE_WAIT_SECONDS`); otherwise find it with `GET /api/v1/billing/invoices"
+    "?order_id=`. `wallet`: the wallet is debited now and the order is PAID at once. With an "
     "`Idempotency-Key`, a retry (also a concurrent one) returns the same order with "
     "`Idempotent-Replayed: true`.",
     responses=problems(
@@ -64,13 +66,22 @@ async def create_order(
     response: Response,
     idempotency_key: IdempotencyKey = None,
 ) -> OrderDetail:
-    order, created = await service.create(
+    placed = await service.create(
         session, ctx, body, user_id=user.user_id, idempotency_key=idempotency_key
     )
-    if not created:
+    order = placed.order
+    if not placed.created:
         response.headers["Idempotent-Replayed"] = "true"
     response.headers["Location"] = f"/api/v1/orders/{order.id}"
-    return OrderDetail.build(order, await service.timeline(session, order))
+    detail = OrderDetail.build(order, await service.timeline(session, order))
+    if placed.invoice is not None:
+        # Committed here, not when the endpoint returns: billing is asked for the invoice
+        # only after the commit, and its answer saves the client a lookup.
+        await session.commit()
+        made = await service.invoice_made(ctx, order, placed.invoice)
+        if made is not None:
+            detail.invoice_id, detail.invoice_number = made
+    return detail
 
 
 @router.get("", summary="My orders, newest first", responses=problems(**USER_AUTH))

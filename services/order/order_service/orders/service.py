@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import logging
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from order_service import billing_messages, notifications
@@ -57,6 +60,14 @@ async def _replay(session: AsyncSession, user_id: uuid.UUID, key: str, print_: s
     return existing
 
 
+@dataclass(frozen=True)
+class Placed:
+    order: Order
+    created: bool  # False: a retry with the same Idempotency-Key found the first order
+    # Billing's answer to the invoice request sent right after commit (Tripay orders).
+    invoice: asyncio.Future[Any] | None = None
+
+
 async def create(
     session: AsyncSession,
     ctx: OrderContext,
@@ -64,13 +75,12 @@ async def create(
     *,
     user_id: uuid.UUID,
     idempotency_key: str | None,
-) -> tuple[Order, bool]:
-    """(order, created); a retry with the same Idempotency-Key returns the first order."""
+) -> Placed:
     print_ = fingerprint(body)
     if idempotency_key is not None:
         existing = await _replay(session, user_id, idempotency_key, print_)
         if existing is not None:
-            return existing, False
+            return Placed(existing, created=False)
 
     quote = await ctx.catalog.quote(body.plan_id, body.billing_cycle, body.region, body.image)
     order_id = order_id_for(user_id, idempotency_key)
@@ -119,24 +129,25 @@ async def create(
         order.discount = min(discount, order.base_amount)
         order.amount = order.base_amount - order.discount
     try:
-        await _place(session, ctx, order, actor=f"user:{user_id}")
+        invoice = await _place(session, ctx, order, actor=f"user:{user_id}")
     except AppError:
         # Nothing of this order will be committed: give back the promo use billing holds.
         await _compensate(ctx, order)
         raise
-    return order, True
+    return Placed(order, created=True, invoice=invoice)
 
 
-async def _place(session: AsyncSession, ctx: OrderContext, order: Order, *, actor: str) -> None:
+async def _place(
+    session: AsyncSession, ctx: OrderContext, order: Order, *, actor: str
+) -> asyncio.Future[Any] | None:
     session.add(order)
     await session.flush()
     transitions.created(session, order, actor=actor)
     await notifications.order_created(session, order)
     if order.payment_method == PaymentMethod.TRIPAY and order.amount > 0:
-        await billing_messages.create_invoice(
+        return await billing_messages.create_invoice(
             session, order, expires_in=ctx.settings.order_invoice_ttl_seconds
         )
-        return
     method = "wallet"
     if order.amount > 0:
         await ctx.billing.debit_wallet(
@@ -153,6 +164,32 @@ async def _place(session: AsyncSession, ctx: OrderContext, order: Order, *, acto
     )
     await notifications.payment_confirmed(session, order, method=method)
     queue.enqueue_after_commit(session, ctx.arq, order.id, attempt=1)
+    return None
+
+
+async def invoice_made(
+    ctx: OrderContext, order: Order, answer: asyncio.Future[Any]
+) -> tuple[uuid.UUID, str] | None:
+    """(id, number) of the invoice billing made for a new order, if it answered within the
+    wait (after commit); stored on the order then, so the order shows it from now on."""
+    try:
+        made = await asyncio.wait_for(
+            asyncio.shield(answer), ctx.settings.order_invoice_wait_seconds
+        )
+    except TimeoutError:
+        return None
+    try:
+        found = uuid.UUID(str(made["id"])), str(made["number"])
+    except (TypeError, KeyError, ValueError):
+        return None  # no answer (the send failed; the outbox retries), or not an invoice
+    async with ctx.db.autocommit() as connection:
+        # Payment may have recorded it first: the same values, so either write is right.
+        await connection.execute(
+            update(Order)
+            .where(Order.id == order.id, Order.invoice_id.is_(None))
+            .values(invoice_id=found[0], invoice_number=found[1])
+        )
+    return found
 
 
 async def _compensate(ctx: OrderContext, order: Order) -> None:
