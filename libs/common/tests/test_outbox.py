@@ -429,6 +429,26 @@ async def test_nothing_to_follow_without_a_relay_sending_after_commit(db: Databa
     assert (await messages(db))["order-9-invoice"].status == OutboxStatus.PENDING
 
 
+async def test_messages_to_different_services_go_out_together(
+    db: Database, receiver: Receiver, http: httpx.AsyncClient
+) -> None:
+    """An order's ORDER_CREATED must not hold up the invoice request a customer waits for."""
+    receiver.delay = 0.5
+    url = receiver.server.url
+    sender = OutboxSender(http, {"notification": url, "billing": url})
+    db.outbox_relay = OutboxRelay(db, sender)
+
+    async with db.session() as session:
+        await add(session, TARGET, {"n": 1}, "order-10-created")
+        await add(session, "billing:/internal/events", {"n": 2}, "order-10-invoice")
+    started = time.monotonic()
+    await settle(db)
+    elapsed = time.monotonic() - started
+
+    assert sorted(receiver.processed) == ["order-10-created", "order-10-invoice"]
+    assert elapsed < 0.9, f"sent one after the other ({elapsed:.2f} s)"
+
+
 def test_backoff_doubles_up_to_the_cap() -> None:
     relay = OutboxRelay(None, None, base_delay_seconds=1, max_delay_seconds=60)  # type: ignore[arg-type]
 

@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 from sqlalchemy import bindparam, case, select, update
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from webrana_common.db.base import utcnow
 from webrana_common.db.session import Database, after_commit
@@ -249,18 +249,28 @@ class OutboxRelay:
         """Send messages this process just committed, with the payloads it still holds: the
         rows are locked (FOR UPDATE SKIP LOCKED, as `deliver` does, so the cron passes over them
         and a reader locking one waits for the send) but not loaded, and the outcome is written
-        with plain UPDATEs: the ORM's load and flush were most of a delivery's cost. Never
-        raises: what is left pending is the cron's."""
+        with plain UPDATEs: the ORM's load and flush were most of a delivery's cost. Messages
+        to different services go out at once, those to one service one after the other (a
+        refusing service is then tried once per round). Never raises: what is left pending is
+        the cron's."""
         delivered: list[uuid.UUID] = []
         try:
             async with self.db.engine.begin() as connection:
                 ids = [m.id for m in messages]
                 locked = set((await connection.execute(_LOCK_FRESH, {"ids": ids})).scalars())
+                # Not locked: the cron is on it, or it was settled (withdrawn) meanwhile.
+                by_service: dict[str, list[Fresh]] = {}
                 for message in messages:
-                    if message.id not in locked:
-                        continue  # the cron is on it, or it was settled (withdrawn) meanwhile
-                    if await self._send_fresh(connection, message):
+                    if message.id in locked:
+                        by_service.setdefault(message.target.partition(":")[0], []).append(message)
+                rounds = await asyncio.gather(
+                    *(self._post_in_turn(service, group) for service, group in by_service.items())
+                )
+                for message, outcome in (pair for done in rounds for pair in done):
+                    if outcome is None:
                         delivered.append(message.id)
+                    else:
+                        await connection.execute(*outcome)
                 if delivered:
                     await connection.execute(_ACKNOWLEDGED, {"ids": delivered, "now": utcnow()})
         except Exception:
@@ -271,41 +281,43 @@ class OutboxRelay:
                     message.answer.set_result(None)
         return len(delivered)
 
-    async def _send_fresh(self, connection: AsyncConnection, message: Fresh) -> bool:
-        service = message.target.partition(":")[0]
-        held = self._held.get(service)
-        if held is not None and held[0] > time.monotonic():
-            # Its service refuses connections: due again when the window ends, no attempt spent.
-            retry_at = utcnow() + timedelta(seconds=held[0] - time.monotonic())
-            await connection.execute(
-                _HELD,
-                {
+    async def _post_in_turn(
+        self, service: str, group: list[Fresh]
+    ) -> list[tuple[Fresh, tuple[Any, dict[str, Any]] | None]]:
+        """Each message with None when acknowledged, or the statement recording why not."""
+        done: list[tuple[Fresh, tuple[Any, dict[str, Any]] | None]] = []
+        for message in group:
+            held = self._held.get(service)
+            if held is not None and held[0] > time.monotonic():
+                # Its service refuses connections: due again when the window ends, no attempt.
+                retry_at = utcnow() + timedelta(seconds=held[0] - time.monotonic())
+                held_row = {
                     "message_id": message.id,
                     "retry_at": retry_at,
                     "error": _held_reason(service, held[2]),
-                },
-            )
-            return False
-        try:
-            error, answer = await self.sender.post(message)
-        except Exception as exc:
-            error, answer = f"{type(exc).__name__}: {exc}"[:500], None
-        self._note_reachability(service, error)
-        if error is None:
-            if message.answer is not None and not message.answer.done():
-                message.answer.set_result(answer)
-            return True
-        self._log_failure(message.target, message.idempotency_key, 1, error)
-        await connection.execute(
-            _NOT_ACKNOWLEDGED,
-            {
+                }
+                done.append((message, (_HELD, held_row)))
+                continue
+            try:
+                error, answer = await self.sender.post(message)
+            except Exception as exc:
+                error, answer = f"{type(exc).__name__}: {exc}"[:500], None
+            self._note_reachability(service, error)
+            if error is None:
+                # Answered now, not after the UPDATE: a caller following it waits no longer.
+                if message.answer is not None and not message.answer.done():
+                    message.answer.set_result(answer)
+                done.append((message, None))
+                continue
+            self._log_failure(message.target, message.idempotency_key, 1, error)
+            retry = {
                 "message_id": message.id,
                 "error": error,
                 "retry_at": utcnow() + self.backoff(1),
                 "max_attempts": self.max_attempts,
-            },
-        )
-        return False
+            }
+            done.append((message, (_NOT_ACKNOWLEDGED, retry)))
+        return done
 
     async def _deliver_batch(self, ids: list[uuid.UUID] | None) -> int:
         delivered = 0

@@ -73,7 +73,10 @@ async def create_order(
     if not placed.created:
         response.headers["Idempotent-Replayed"] = "true"
     response.headers["Location"] = f"/api/v1/orders/{order.id}"
-    detail = OrderDetail.build(order, await service.timeline(session, order))
+    events = placed.events
+    if events is None:  # a replay: the first request's timeline, as stored
+        events = await service.timeline(session, order)
+    detail = OrderDetail.build(order, events)
     if placed.invoice is not None:
         # Committed here, not when the endpoint returns: billing is asked for the invoice
         # only after the commit, and its answer saves the client a lookup.

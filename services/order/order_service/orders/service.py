@@ -64,6 +64,8 @@ async def _replay(session: AsyncSession, user_id: uuid.UUID, key: str, print_: s
 class Placed:
     order: Order
     created: bool  # False: a retry with the same Idempotency-Key found the first order
+    # The timeline so far when the order was just placed (no need to read it back).
+    events: list[OrderEvent] | None = None
     # Billing's answer to the invoice request sent right after commit (Tripay orders).
     invoice: asyncio.Future[Any] | None = None
 
@@ -128,21 +130,27 @@ async def create(
             raise
         order.discount = min(discount, order.base_amount)
         order.amount = order.base_amount - order.discount
+    events: list[OrderEvent] = []
     try:
-        invoice = await _place(session, ctx, order, actor=f"user:{user_id}")
+        invoice = await _place(session, ctx, order, events, actor=f"user:{user_id}")
     except AppError:
         # Nothing of this order will be committed: give back the promo use billing holds.
         await _compensate(ctx, order)
         raise
-    return Placed(order, created=True, invoice=invoice)
+    return Placed(order, created=True, events=events, invoice=invoice)
 
 
 async def _place(
-    session: AsyncSession, ctx: OrderContext, order: Order, *, actor: str
+    session: AsyncSession,
+    ctx: OrderContext,
+    order: Order,
+    events: list[OrderEvent],
+    *,
+    actor: str,
 ) -> asyncio.Future[Any] | None:
     session.add(order)
     await session.flush()
-    transitions.created(session, order, actor=actor)
+    events.append(transitions.created(session, order, actor=actor))
     await notifications.order_created(session, order)
     if order.payment_method == PaymentMethod.TRIPAY and order.amount > 0:
         return await billing_messages.create_invoice(
@@ -159,8 +167,10 @@ async def _place(
     else:
         method = "promo"  # fully discounted: nothing to collect
     order.paid_at = utcnow()
-    transitions.move(
-        session, order, OrderStatus.PAID, actor=actor, reason=f"paid from the {method}"
+    events.append(
+        transitions.move(
+            session, order, OrderStatus.PAID, actor=actor, reason=f"paid from the {method}"
+        )
     )
     await notifications.payment_confirmed(session, order, method=method)
     queue.enqueue_after_commit(session, ctx.arq, order.id, attempt=1)
