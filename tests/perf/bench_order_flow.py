@@ -2,7 +2,8 @@
 embedded PostgreSQL and Redis, the stand-ins with zero boot and action delays), and customers
 running complete flows over HTTP through the gateway, back to back, for 60 s:
 
-    POST /api/v1/orders (tripay) -> find its invoice at billing -> POST .../pay {QRIS}
+    POST /api/v1/orders (tripay; the answer names the invoice billing made right after commit,
+    else it is found at billing by order id) -> POST .../pay {QRIS}
     -> the Tripay stand-in pays it (signed callback to billing through the gateway)
     -> VPS_ACTIVE arrives on the customer's live socket (as a web app learns it, through the
        gateway's WebSocket) -> GET the order once: ACTIVE with an IPv4

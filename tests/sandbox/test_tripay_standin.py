@@ -96,7 +96,7 @@ def receiver(receiver_server: CallbackReceiver) -> CallbackReceiver:
 
 
 @pytest.fixture
-def standin(receiver: CallbackReceiver) -> Iterator[FastAPI]:
+async def standin(receiver: CallbackReceiver) -> AsyncIterator[FastAPI]:
     app = create_app(
         TripaySandboxSettings(
             callback_url=f"{receiver.server.url}/callback",
@@ -105,7 +105,9 @@ def standin(receiver: CallbackReceiver) -> Iterator[FastAPI]:
         )
     )
     yield app
+    # Served in-process without its lifespan: what the lifespan would close, closed here.
     app.state.sandbox.sender.reset()
+    await app.state.sandbox.sender.aclose()
 
 
 @pytest.fixture
