@@ -7,7 +7,7 @@ import time
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
@@ -198,10 +198,6 @@ _NOT_ACKNOWLEDGED = (
 )
 
 
-def _held_reason(service: str, refusal: str) -> str:
-    return f"not sent: {service} refused connections ({refusal})"[:500]
-
-
 class OutboxRelay:
     def __init__(
         self,
@@ -287,15 +283,10 @@ class OutboxRelay:
         """Each message with None when acknowledged, or the statement recording why not."""
         done: list[tuple[Fresh, tuple[Any, dict[str, Any]] | None]] = []
         for message in group:
-            held = self._held.get(service)
-            if held is not None and held[0] > time.monotonic():
-                # Its service refuses connections: due again when the window ends, no attempt.
-                retry_at = utcnow() + timedelta(seconds=held[0] - time.monotonic())
-                held_row = {
-                    "message_id": message.id,
-                    "retry_at": retry_at,
-                    "error": _held_reason(service, held[2]),
-                }
+            window = self._held_window(service)
+            if window is not None:
+                retry_at, reason = window
+                held_row = {"message_id": message.id, "retry_at": retry_at, "error": reason}
                 done.append((message, (_HELD, held_row)))
                 continue
             try:
@@ -342,15 +333,23 @@ class OutboxRelay:
 
     def _hold(self, message: OutboxMessage, service: str) -> bool:
         """Whether `message` waits for its held service (not counted as an attempt)."""
+        window = self._held_window(service)
+        if window is None:
+            return False
+        message.next_attempt_at, message.last_error = window
+        return True
+
+    def _held_window(self, service: str) -> tuple[datetime, str] | None:
+        """(when to try again, why not now) while `service` is held for refusing connections;
+        None once its window is over (the next message is the probe)."""
         held = self._held.get(service)
         if held is None:
-            return False
+            return None
         remaining = held[0] - time.monotonic()
         if remaining <= 0:
-            return False  # the window is over: this message is the probe
-        message.next_attempt_at = utcnow() + timedelta(seconds=remaining)
-        message.last_error = _held_reason(service, held[2])
-        return True
+            return None
+        reason = f"not sent: {service} refused connections ({held[2]})"[:500]
+        return utcnow() + timedelta(seconds=remaining), reason
 
     def _note_reachability(self, service: str, error: str | None) -> None:
         if not getattr(error, "unreachable", False):
