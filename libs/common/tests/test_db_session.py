@@ -279,15 +279,20 @@ async def test_reader_refuses_writes(db: Database, database_url: str) -> None:
     assert await stored_notes(database_url) == []
 
 
-async def test_a_connection_back_from_a_reader_writes_in_a_transaction_again(
-    database_url: str,
+@pytest.mark.parametrize("borrower", ["reader", "autocommit"])
+async def test_a_connection_back_from_autocommit_writes_in_a_transaction_again(
+    database_url: str, borrower: str
 ) -> None:
-    """The pool hands the reader's connection to the next writer: it must not stay in
-    autocommit, or a unit of work would no longer be atomic."""
+    """The pool hands a reader's (or an autocommit block's) connection to the next writer: it
+    must not stay in autocommit, or a unit of work would no longer be atomic."""
     db = Database(database_url, pool_size=1)
     try:
-        async with db.reader() as session:
-            await session.scalars(select(Note.text))
+        if borrower == "reader":
+            async with db.reader() as session:
+                await session.scalars(select(Note.text))
+        else:
+            async with db.autocommit() as connection:
+                await connection.execute(select(Note.text))
         with pytest.raises(Conflict):
             async with db.session() as session:
                 session.add(Note(text="half"))
@@ -310,20 +315,3 @@ async def test_autocommit_statement_is_visible_at_once_without_a_transaction(
         # No BEGIN: the statement committed on its own, before the block ends.
         assert not raw.driver_connection.is_in_transaction()
         assert await stored_notes(database_url) == ["at once"]
-
-
-async def test_a_connection_back_from_autocommit_writes_in_a_transaction_again(
-    database_url: str,
-) -> None:
-    db = Database(database_url, pool_size=1)
-    try:
-        async with db.autocommit() as connection:
-            await connection.execute(select(Note.text))
-        with pytest.raises(Conflict):
-            async with db.session() as session:
-                session.add(Note(text="half"))
-                await session.flush()
-                raise Conflict("changed my mind")
-        assert await stored_notes(database_url) == []
-    finally:
-        await db.dispose()
