@@ -40,6 +40,7 @@ class Receiver:
         self.calls: Counter[str] = Counter()
         self.processed: dict[str, Any] = {}
         self.failures_left = 0
+        self.failure_status = 500
         self.delay = 0.0
         self._lock = threading.Lock()
         self.app = FastAPI()
@@ -54,7 +55,7 @@ class Receiver:
             fail = self.failures_left > 0
             self.failures_left -= fail
         if fail:
-            return JSONResponse({"detail": "try again"}, status_code=500)
+            return JSONResponse({"detail": "refused"}, status_code=self.failure_status)
         await asyncio.sleep(self.delay)
         with self._lock:
             duplicate = key in self.processed
@@ -447,6 +448,48 @@ async def test_messages_to_different_services_go_out_together(
 
     assert sorted(receiver.processed) == ["order-10-created", "order-10-invoice"]
     assert elapsed < 0.9, f"sent one after the other ({elapsed:.2f} s)"
+
+
+@pytest.mark.parametrize("status", [400, 409, 422])
+async def test_a_message_the_receiver_refuses_for_good_is_dead_at_once(
+    db: Database,
+    receiver: Receiver,
+    make_relay: Callable[..., OutboxRelay],
+    status: int,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    db.outbox_relay = relay = make_relay(db, base_delay_seconds=0.01)
+    receiver.failures_left, receiver.failure_status = 1000, status
+    await add_messages(db, ["order-11-created"])  # sent after commit
+    async with db.session() as session:  # left to the relay's round
+        await add(session, TARGET, {"n": 2}, "order-12-created")
+    await settle(db)
+    await asyncio.sleep(0.05)
+    await relay.deliver()
+    await relay.deliver()
+
+    stored = await messages(db)
+    for key in ("order-11-created", "order-12-created"):
+        assert (stored[key].status, stored[key].attempts) == (OutboxStatus.DEAD, 1)
+        assert (stored[key].last_error or "").startswith(f"HTTP {status}")
+    assert receiver.calls == {"order-11-created": 1, "order-12-created": 1}
+    assert sum(r.message == "outbox message gave up" for r in caplog.records) == 2
+
+
+@pytest.mark.parametrize("status", [401, 404, 429, 503])
+async def test_a_refusal_that_can_pass_later_is_retried(
+    db: Database, receiver: Receiver, make_relay: Callable[..., OutboxRelay], status: int
+) -> None:
+    """A key an operator will fix, a route not deployed yet, a receiver busy or down."""
+    db.outbox_relay = relay = make_relay(db, base_delay_seconds=0.01)
+    receiver.failures_left, receiver.failure_status = 2, status
+
+    await add_messages(db, ["order-13-created"])
+    await settle(db)
+    await relay_until_done(db, relay)
+
+    message = (await messages(db))["order-13-created"]
+    assert (message.status, message.attempts) == (OutboxStatus.DELIVERED, 3)
 
 
 def test_backoff_doubles_up_to_the_cap() -> None:

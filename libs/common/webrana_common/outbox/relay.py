@@ -97,10 +97,18 @@ def _deliver_after_commit(session: AsyncSession, relay: OutboxRelay, message: Fr
     after_commit(session, lambda: relay.deliver_fresh(fresh))
 
 
+# Answers that say this message will never be taken, however often it is sent: a malformed
+# or invalid payload, a conflict with what the receiver holds, something gone for good. Not
+# 401/403 (a key an operator will fix), 404 (a route not deployed yet), 408/429 or 5xx.
+PERMANENT_STATUS = frozenset({400, 409, 410, 413, 422})
+
+
 class SendError(str):
-    """Why a message was not acknowledged; `unreachable` when no connection was made."""
+    """Why a message was not acknowledged; `unreachable` when no connection was made,
+    `permanent` when the receiver refused it for good (it is dead at once, not retried)."""
 
     unreachable: bool = False
+    permanent: bool = False
 
 
 def _unreachable(text: str) -> SendError:
@@ -139,7 +147,9 @@ class OutboxSender:
         except httpx.HTTPError as exc:
             return SendError(f"{type(exc).__name__}: {exc}"[:500]), None
         if not response.is_success:
-            return SendError(f"HTTP {response.status_code}: {response.text[:300]}"), None
+            error = SendError(f"HTTP {response.status_code}: {response.text[:300]}")
+            error.permanent = response.status_code in PERMANENT_STATUS
+            return error, None
         try:
             return None, response.json()
         except ValueError:
@@ -196,6 +206,10 @@ _NOT_ACKNOWLEDGED = (
         ),
     )
 )
+
+
+def _permanent(error: str) -> bool:
+    return bool(getattr(error, "permanent", False))
 
 
 class OutboxRelay:
@@ -305,7 +319,8 @@ class OutboxRelay:
                 "message_id": message.id,
                 "error": error,
                 "retry_at": utcnow() + self.backoff(1),
-                "max_attempts": self.max_attempts,
+                # The UPDATE makes it dead once attempts reach this: at once when permanent.
+                "max_attempts": 1 if _permanent(error) else self.max_attempts,
             }
             done.append((message, (_NOT_ACKNOWLEDGED, retry)))
         return done
@@ -368,13 +383,16 @@ class OutboxRelay:
             return
         message.last_error = error
         self._log_failure(message.target, message.idempotency_key, message.attempts, error)
-        if message.attempts >= self.max_attempts:
+        if self._gives_up(message.attempts, error):
             message.status = OutboxStatus.DEAD
             return
         message.next_attempt_at = utcnow() + self.backoff(message.attempts)
 
+    def _gives_up(self, attempts: int, error: str) -> bool:
+        return attempts >= self.max_attempts or _permanent(error)
+
     def _log_failure(self, target: str, key: str, attempts: int, error: str) -> None:
-        if attempts >= self.max_attempts:
+        if self._gives_up(attempts, error):
             log.error(
                 "outbox message gave up",
                 extra={"target": target, "key": key, "error": error},
