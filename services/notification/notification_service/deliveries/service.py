@@ -204,21 +204,12 @@ def backoff(settings: NotificationSettings, attempts: int) -> float:
 
 
 def _settle(delivery: Delivery, outcome: Outcome) -> None:
-    now = utcnow()
-    delivery.status = outcome.status
-    delivery.reason = outcome.reason
-    delivery.last_error = outcome.error or delivery.last_error
-    if outcome.status == DeliveryStatus.SENT:
-        delivery.sent_at = now
-        delivery.recipient = outcome.recipient
-        delivery.subject = outcome.subject
-        delivery.last_error = None
-    elif outcome.status == DeliveryStatus.FAILED:
-        delivery.failed_at = now
+    for column, value in _settled_values(outcome).items():
+        setattr(delivery, column, value)
 
 
 def _settled_values(outcome: Outcome) -> dict[str, object]:
-    """The columns `_settle` would set, for one UPDATE."""
+    """The columns a settled delivery gets: one UPDATE, or `_settle` on a loaded row."""
     values: dict[str, object] = {"status": outcome.status, "reason": outcome.reason}
     if outcome.status == DeliveryStatus.SENT:
         values |= {

@@ -35,10 +35,6 @@ async def id_by_key(session: AsyncSession | AsyncConnection, key: str) -> uuid.U
     return (await session.execute(stmt)).scalar_one_or_none()
 
 
-async def get(session: AsyncSession, notification_id: uuid.UUID) -> Notification | None:
-    return await session.get(Notification, notification_id)
-
-
 async def get_visible(
     session: AsyncSession, user_id: uuid.UUID, notification_id: uuid.UUID
 ) -> Notification | None:
