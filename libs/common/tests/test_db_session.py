@@ -315,3 +315,71 @@ async def test_autocommit_statement_is_visible_at_once_without_a_transaction(
         # No BEGIN: the statement committed on its own, before the block ends.
         assert not raw.driver_connection.is_in_transaction()
         assert await stored_notes(database_url) == ["at once"]
+
+
+async def test_a_driver_transaction_commits_together_then_runs_its_after_commit_work(
+    db: Database, database_url: str
+) -> None:
+    seen: list[list[str]] = []
+
+    async def check() -> None:
+        seen.append(await stored_notes(database_url))
+
+    async with db.transaction() as transaction:
+        for text in ("first", "second"):
+            await transaction.connection.execute(
+                "INSERT INTO notes (id, text) VALUES ($1, $2)", uuid.uuid4(), text
+            )
+        transaction.after_commit(check)
+        assert await stored_notes(database_url) == []  # not before the commit
+    await db.wait_for_background()
+
+    assert seen == [["first", "second"]]
+
+
+async def test_a_driver_transaction_that_raises_keeps_nothing_and_runs_nothing(
+    database_url: str,
+) -> None:
+    db = Database(database_url, pool_size=1)
+    ran: list[str] = []
+
+    async def record() -> None:
+        ran.append("after commit")
+
+    try:
+        with pytest.raises(Conflict):
+            async with db.transaction() as transaction:
+                await transaction.connection.execute(
+                    "INSERT INTO notes (id, text) VALUES ($1, 'half')", uuid.uuid4()
+                )
+                transaction.after_commit(record)
+                raise Conflict("changed my mind")
+        await db.wait_for_background()
+        # The one pooled connection comes back outside any transaction, for the next writer.
+        async with db.session() as session:
+            session.add(Note(text="next"))
+    finally:
+        await db.dispose()
+
+    assert ran == []
+    assert await stored_notes(database_url) == ["next"]
+
+
+async def test_a_driver_connection_left_inside_a_transaction_is_not_pooled_again(
+    database_url: str,
+) -> None:
+    db = Database(database_url, pool_size=1)
+    try:
+        async with db.driver() as connection:
+            first = connection
+            await connection.execute("BEGIN")
+            await connection.execute(
+                "INSERT INTO notes (id, text) VALUES ($1, 'lost')", uuid.uuid4()
+            )
+        async with db.driver() as connection:
+            assert connection is not first
+            assert not connection.is_in_transaction()
+    finally:
+        await db.dispose()
+
+    assert await stored_notes(database_url) == []

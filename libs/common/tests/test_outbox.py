@@ -325,6 +325,35 @@ async def test_same_idempotency_key_is_stored_once(
     assert receiver.calls == {"invoice-7-paid": 1}
 
 
+async def test_a_message_staged_on_the_drivers_connection_is_sent_once_after_commit(
+    db: Database, receiver: Receiver, make_relay: Callable[..., OutboxRelay]
+) -> None:
+    """`add` in a transaction on the driver's connection: one delivery round after the commit
+    for all its messages, the same key stored once, nothing for a rollback."""
+    db.outbox_relay = make_relay(db)
+
+    async with db.transaction() as transaction:
+        first = await add(transaction, TARGET, {"n": 1}, "order-1-active")
+        again = await add(transaction, TARGET, {"n": 2}, "order-1-active")
+        await add(transaction, TARGET, {"n": 3}, "order-2-active")
+        assert receiver.calls == {}  # not before the commit
+    with pytest.raises(RuntimeError):
+        async with db.transaction() as transaction:
+            await add(transaction, TARGET, {"n": 4}, "order-3-active")
+            raise RuntimeError("the activation failed to save")
+    await settle(db)
+
+    assert (first, again) == (True, False)
+    assert receiver.processed == {"order-1-active": {"n": 1}, "order-2-active": {"n": 3}}
+    assert receiver.calls == {"order-1-active": 1, "order-2-active": 1}
+    stored = await messages(db)
+    assert sorted(stored) == ["order-1-active", "order-2-active"]
+    assert {(m.status, m.attempts) for m in stored.values()} == {(OutboxStatus.DELIVERED, 1)}
+    with pytest.raises(ValueError, match="service:/path"):
+        async with db.transaction() as transaction:
+            await add(transaction, "notification/no-colon", {}, "bad-target")
+
+
 async def test_message_is_dead_after_max_attempts_and_no_longer_sent(
     db: Database, receiver: Receiver, make_relay: Callable[..., OutboxRelay]
 ) -> None:

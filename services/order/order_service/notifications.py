@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from order_service.orders.models import Order
 from webrana_common import outbox
 
@@ -14,7 +12,7 @@ TARGET = "notification:/internal/notifications/send"
 
 
 async def notify(
-    session: AsyncSession, order: Order, event: str, data: dict[str, Any], key: str
+    session: outbox.Unit, order: Order, event: str, data: dict[str, Any], key: str
 ) -> None:
     payload = {
         "event": event,
@@ -25,7 +23,7 @@ async def notify(
     await outbox.add(session, TARGET, payload, key)
 
 
-async def order_created(session: AsyncSession, order: Order) -> None:
+async def order_created(session: outbox.Unit, order: Order) -> None:
     data = {
         "order_id": str(order.id),
         "order_number": order.number,
@@ -38,7 +36,7 @@ async def order_created(session: AsyncSession, order: Order) -> None:
     await notify(session, order, "ORDER_CREATED", data, f"order:order-created:{order.id}")
 
 
-async def payment_confirmed(session: AsyncSession, order: Order, *, method: str) -> None:
+async def payment_confirmed(session: outbox.Unit, order: Order, *, method: str) -> None:
     """A wallet payment's: it has no invoice, so the order stands in for one. (An invoice's
     payment is announced by billing.)"""
     data = {
@@ -52,7 +50,7 @@ async def payment_confirmed(session: AsyncSession, order: Order, *, method: str)
     await notify(session, order, "PAYMENT_CONFIRMED", data, f"order:payment-confirmed:{order.id}")
 
 
-async def vps_active(session: AsyncSession, order: Order) -> None:
+async def vps_active(session: outbox.Unit, order: Order) -> None:
     data = {
         "instance_id": str(order.instance_id),
         "hostname": order.hostname,
@@ -70,7 +68,7 @@ async def vps_active(session: AsyncSession, order: Order) -> None:
     await notify(session, order, "VPS_ACTIVE", data, f"order:vps-active:{order.id}")
 
 
-async def provisioning_failed(session: AsyncSession, order: Order, attempt: int) -> None:
+async def provisioning_failed(session: outbox.Unit, order: Order, attempt: int) -> None:
     data = {
         "order_id": str(order.id),
         "order_number": order.number,

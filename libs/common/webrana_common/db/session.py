@@ -5,10 +5,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
+import asyncpg
 from fastapi import Depends
 from sqlalchemy import event, text
 from sqlalchemy.exc import DisconnectionError
@@ -22,9 +23,10 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.orm import Session, SessionTransaction
 from starlette.requests import HTTPConnection
 
+from webrana_common.db.raw import AfterCommit, RawTransaction
+
 log = logging.getLogger("webrana.db")
 
-AfterCommit = Callable[[], Awaitable[Any]]
 # One list of callbacks per open transaction level: the root, then one per savepoint.
 _PENDING = "webrana_after_commit"
 SHUTDOWN_WAIT_SECONDS = 5.0
@@ -184,6 +186,33 @@ class Database:
         together."""
         async with self.autocommit_engine.connect() as connection:
             yield connection
+
+    @asynccontextmanager
+    async def driver(self) -> AsyncIterator[asyncpg.Connection]:
+        """A pooled connection as the driver's own (asyncpg) object, outside any transaction:
+        every statement commits on its own unless the caller opens one (see `transaction`)."""
+        async with self.autocommit_engine.connect() as connection:
+            pooled = await connection.get_raw_connection()
+            driver: asyncpg.Connection = pooled.driver_connection
+            try:
+                yield driver
+            finally:
+                if not driver.is_closed() and driver.is_in_transaction():
+                    # Left inside a transaction (a cancellation cut its rollback short): the
+                    # pool must not hand it out again.
+                    await connection.invalidate()
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[RawTransaction]:
+        """One transaction on the driver's connection (webrana_common.db.raw): committed when
+        the block ends, rolled back if it raises; then its after-commit work starts in the
+        background, as for a session."""
+        async with self.driver() as driver:
+            unit = RawTransaction(driver, self)
+            async with driver.transaction():
+                yield unit
+        for callback in unit.callbacks:
+            _spawn(callback, self._background)
 
     def run_in_background(self, callback: AfterCommit) -> None:
         _spawn(callback, self._background)

@@ -5,6 +5,7 @@ from webrana_common.outbox.models import OutboxMessage, OutboxStatus
 from webrana_common.outbox.relay import (
     OutboxRelay,
     OutboxSender,
+    Unit,
     add,
     add_and_follow,
     relay_outbox,
@@ -15,6 +16,7 @@ __all__ = [
     "OutboxRelay",
     "OutboxSender",
     "OutboxStatus",
+    "Unit",
     "add",
     "add_and_follow",
     "relay_outbox",

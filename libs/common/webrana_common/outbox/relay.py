@@ -11,16 +11,21 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
-from sqlalchemy import bindparam, case, select, update
+from sqlalchemy import bindparam, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from webrana_common.db.base import utcnow
+from webrana_common.db.raw import RawTransaction, as_json
 from webrana_common.db.session import Database, after_commit
 from webrana_common.outbox.models import OutboxMessage, OutboxStatus
 
 log = logging.getLogger("webrana.outbox")
 _BATCH = "webrana_outbox_batch"
+
+
+# What a message is stored in: a session's transaction, or one on the driver's connection.
+Unit = AsyncSession | RawTransaction
 
 
 @dataclass(frozen=True)
@@ -37,9 +42,15 @@ class Fresh:
 
 
 async def add(
-    session: AsyncSession, target: str, payload: dict[str, Any], idempotency_key: str
+    session: Unit,
+    target: str,
+    payload: dict[str, Any],
+    idempotency_key: str,
 ) -> bool:
-    """Store a message in the caller's transaction; False when that key is already stored."""
+    """Store a message in the caller's transaction (a session's, or one on the driver's
+    connection: `Database.transaction()`); False when that key is already stored."""
+    if isinstance(session, RawTransaction):
+        return await _stage(session, target, payload, idempotency_key)
     return await _add(session, target, payload, idempotency_key, None)
 
 
@@ -65,9 +76,7 @@ async def _add(
     idempotency_key: str,
     answer: asyncio.Future[Any] | None,
 ) -> bool:
-    service, sep, path = target.partition(":")
-    if not sep or not service or not path.startswith("/"):
-        raise ValueError("outbox target must look like 'service:/path'")
+    _check_target(target)
     db: Database | None = session.info.get("database")
     relay: OutboxRelay | None = getattr(db, "outbox_relay", None)
     message_id = await session.scalar(
@@ -82,6 +91,39 @@ async def _add(
         fresh = Fresh(message_id, target, payload, idempotency_key, answer)
         _deliver_after_commit(session, relay, fresh)
     return True
+
+
+_INSERT_RAW = (
+    "INSERT INTO outbox_messages (id, target, payload, idempotency_key, status, attempts,"
+    " next_attempt_at, created_at) VALUES ($1, $2, $3, $4, 'pending', 0, $5, $5)"
+    " ON CONFLICT (idempotency_key) DO NOTHING RETURNING id"
+)
+
+
+async def _stage(
+    transaction: RawTransaction, target: str, payload: dict[str, Any], idempotency_key: str
+) -> bool:
+    _check_target(target)
+    message_id = await transaction.connection.fetchval(
+        _INSERT_RAW, uuid.uuid4(), target, as_json(payload), idempotency_key, utcnow()
+    )
+    if message_id is None:
+        return False
+    relay: OutboxRelay | None = getattr(transaction.database, "outbox_relay", None)
+    if relay is not None:
+        batch: list[Fresh] | None = transaction.info.get(_BATCH)
+        if batch is None:
+            batch = transaction.info[_BATCH] = []
+            fresh = batch
+            transaction.after_commit(lambda: relay.deliver_fresh(fresh))
+        batch.append(Fresh(message_id, target, payload, idempotency_key))
+    return True
+
+
+def _check_target(target: str) -> None:
+    service, sep, path = target.partition(":")
+    if not sep or not service or not path.startswith("/"):
+        raise ValueError("outbox target must look like 'service:/path'")
 
 
 def _deliver_after_commit(session: AsyncSession, relay: OutboxRelay, message: Fresh) -> None:
@@ -167,44 +209,25 @@ _PENDING = (
 # keying the statement each time cost more than running it.
 _BY_IDS = _PENDING.where(OutboxMessage.id.in_(bindparam("ids", expanding=True)))
 _DUE = _PENDING.where(OutboxMessage.next_attempt_at <= bindparam("now"))
-_TABLE = OutboxMessage.__table__
+# deliver_fresh's statements, on the driver's connection (webrana_common.db.raw). Only a
+# message still pending is touched: an operator may have marked it meanwhile.
 _LOCK_FRESH = (
-    select(_TABLE.c.id)
-    .where(_TABLE.c.id.in_(bindparam("ids", expanding=True)))
-    .where(_TABLE.c.status == OutboxStatus.PENDING)
-    .with_for_update(skip_locked=True)
+    "SELECT id FROM outbox_messages WHERE id = ANY($1::uuid[]) AND status = 'pending'"
+    " FOR UPDATE SKIP LOCKED"
 )
-# Only a message still pending is touched: an operator may have marked it meanwhile.
 _ACKNOWLEDGED = (
-    update(_TABLE)
-    .where(_TABLE.c.id.in_(bindparam("ids", expanding=True)))
-    .where(_TABLE.c.status == OutboxStatus.PENDING)
-    .values(
-        status=OutboxStatus.DELIVERED,
-        attempts=_TABLE.c.attempts + 1,
-        delivered_at=bindparam("now"),
-        last_error=None,
-    )
+    "UPDATE outbox_messages SET status = 'delivered', attempts = attempts + 1,"
+    " delivered_at = $2, last_error = NULL WHERE id = ANY($1::uuid[]) AND status = 'pending'"
 )
 _HELD = (
-    update(_TABLE)
-    .where(_TABLE.c.id == bindparam("message_id"))
-    .where(_TABLE.c.status == OutboxStatus.PENDING)
-    .values(next_attempt_at=bindparam("retry_at"), last_error=bindparam("error"))
+    "UPDATE outbox_messages SET next_attempt_at = $2, last_error = $3"
+    " WHERE id = $1 AND status = 'pending'"
 )
+# Dead once attempts reach $4 (1 for a permanent refusal: at once).
 _NOT_ACKNOWLEDGED = (
-    update(_TABLE)
-    .where(_TABLE.c.id == bindparam("message_id"))
-    .where(_TABLE.c.status == OutboxStatus.PENDING)
-    .values(
-        attempts=_TABLE.c.attempts + 1,
-        last_error=bindparam("error"),
-        next_attempt_at=bindparam("retry_at"),
-        status=case(
-            (_TABLE.c.attempts + 1 >= bindparam("max_attempts"), OutboxStatus.DEAD),
-            else_=_TABLE.c.status,
-        ),
-    )
+    "UPDATE outbox_messages SET attempts = attempts + 1, last_error = $3, next_attempt_at = $2,"
+    " status = CASE WHEN attempts + 1 >= $4 THEN 'dead' ELSE status END"
+    " WHERE id = $1 AND status = 'pending'"
 )
 
 
@@ -265,9 +288,9 @@ class OutboxRelay:
         the cron's."""
         delivered: list[uuid.UUID] = []
         try:
-            async with self.db.engine.begin() as connection:
+            async with self.db.driver() as connection, connection.transaction():
                 ids = [m.id for m in messages]
-                locked = set((await connection.execute(_LOCK_FRESH, {"ids": ids})).scalars())
+                locked = {row[0] for row in await connection.fetch(_LOCK_FRESH, ids)}
                 # Not locked: the cron is on it, or it was settled (withdrawn) meanwhile.
                 by_service: dict[str, list[Fresh]] = {}
                 for message in messages:
@@ -282,7 +305,7 @@ class OutboxRelay:
                     else:
                         await connection.execute(*outcome)
                 if delivered:
-                    await connection.execute(_ACKNOWLEDGED, {"ids": delivered, "now": utcnow()})
+                    await connection.execute(_ACKNOWLEDGED, delivered, utcnow())
         except Exception:
             log.exception("outbox delivery after commit failed; the relay cron will retry")
         finally:
@@ -293,15 +316,15 @@ class OutboxRelay:
 
     async def _post_in_turn(
         self, service: str, group: list[Fresh]
-    ) -> list[tuple[Fresh, tuple[Any, dict[str, Any]] | None]]:
-        """Each message with None when acknowledged, or the statement recording why not."""
-        done: list[tuple[Fresh, tuple[Any, dict[str, Any]] | None]] = []
+    ) -> list[tuple[Fresh, tuple[Any, ...] | None]]:
+        """Each message with None when acknowledged, or the statement (and its arguments)
+        recording why not."""
+        done: list[tuple[Fresh, tuple[Any, ...] | None]] = []
         for message in group:
             window = self._held_window(service)
             if window is not None:
                 retry_at, reason = window
-                held_row = {"message_id": message.id, "retry_at": retry_at, "error": reason}
-                done.append((message, (_HELD, held_row)))
+                done.append((message, (_HELD, message.id, retry_at, reason)))
                 continue
             try:
                 error, answer = await self.sender.post(message)
@@ -315,14 +338,10 @@ class OutboxRelay:
                 done.append((message, None))
                 continue
             self._log_failure(message.target, message.idempotency_key, 1, error)
-            retry = {
-                "message_id": message.id,
-                "error": error,
-                "retry_at": utcnow() + self.backoff(1),
-                # The UPDATE makes it dead once attempts reach this: at once when permanent.
-                "max_attempts": 1 if _permanent(error) else self.max_attempts,
-            }
-            done.append((message, (_NOT_ACKNOWLEDGED, retry)))
+            retry_at = utcnow() + self.backoff(1)
+            max_attempts = 1 if _permanent(error) else self.max_attempts
+            outcome = (_NOT_ACKNOWLEDGED, message.id, retry_at, str(error), max_attempts)
+            done.append((message, outcome))
         return done
 
     async def _deliver_batch(self, ids: list[uuid.UUID] | None) -> int:

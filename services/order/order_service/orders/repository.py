@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 
+import asyncpg
 from sqlalchemy import Select, bindparam, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -14,6 +15,20 @@ from webrana_common.pagination import paginate_newest_first
 
 async def get(session: AsyncSession, order_id: uuid.UUID, *, lock: bool = False) -> Order | None:
     return await session.get(Order, order_id, with_for_update=lock, populate_existing=lock)
+
+
+# Column names from the model, never from input.
+_LOCK_ROW = (
+    f"SELECT {', '.join(c.name for c in Order.__table__.columns)} FROM orders"  # noqa: S608
+    " WHERE id = $1 FOR UPDATE"
+)
+
+
+async def lock_row(connection: asyncpg.Connection, order_id: uuid.UUID) -> Order | None:
+    """`get(lock=True)` on the driver's connection (webrana_common.db.raw): a detached Order,
+    which the caller changes through explicit statements (`transitions.move_now`)."""
+    row = await connection.fetchrow(_LOCK_ROW, order_id)
+    return None if row is None else Order(**dict(row))
 
 
 _BY_KEY = select(Order).where(

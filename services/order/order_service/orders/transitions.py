@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -9,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from order_service.errors import IllegalTransition
 from order_service.orders.models import Order, OrderEvent, OrderStatus
 from webrana_common.db.base import utcnow
+from webrana_common.db.raw import RawTransaction, as_json
 
 S = OrderStatus
 TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
@@ -52,6 +55,15 @@ def record(
     return event
 
 
+def _check(order: Order, target: OrderStatus) -> None:
+    if not can_move(order.status, target):
+        raise IllegalTransition(
+            f"Order {order.number} is {order.status} and cannot become {target}",
+            current=order.status,
+            requested=str(target),
+        )
+
+
 def move(
     session: AsyncSession,
     order: Order,
@@ -62,12 +74,7 @@ def move(
     data: dict[str, Any] | None = None,
 ) -> OrderEvent:
     """Move `order` to `target` or raise IllegalTransition; the caller holds the row lock."""
-    if not can_move(order.status, target):
-        raise IllegalTransition(
-            f"Order {order.number} is {order.status} and cannot become {target}",
-            current=order.status,
-            requested=str(target),
-        )
+    _check(order, target)
     previous = order.status
     order.status = target
     order.updated_at = utcnow()
@@ -86,4 +93,75 @@ def move(
 def created(session: AsyncSession, order: Order, *, actor: str) -> OrderEvent:
     return record(
         session, order, "created", actor=actor, to_status=order.status, reason="order placed"
+    )
+
+
+# The same on the driver's connection (webrana_common.db.raw), for the provisioning worker:
+# the order is a detached row (`repository.lock_row`), changed by one explicit UPDATE.
+_INSERT_EVENT = (
+    "INSERT INTO order_events (id, order_id, action, from_status, to_status, actor, reason,"
+    " data, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+)
+
+
+async def record_now(
+    transaction: RawTransaction,
+    order_id: uuid.UUID,
+    action: str,
+    *,
+    actor: str,
+    now: datetime,
+    reason: str | None = None,
+    data: dict[str, Any] | None = None,
+    from_status: str | None = None,
+    to_status: str | None = None,
+) -> None:
+    await transaction.connection.execute(
+        _INSERT_EVENT,
+        uuid.uuid4(),
+        order_id,
+        action,
+        from_status,
+        to_status,
+        actor,
+        reason,
+        as_json(data or {}),
+        now,
+    )
+
+
+async def move_now(
+    transaction: RawTransaction,
+    order: Order,
+    target: OrderStatus,
+    *,
+    actor: str,
+    reason: str | None = None,
+    data: dict[str, Any] | None = None,
+    **changes: Any,
+) -> None:
+    """`move`, plus the other columns in `changes` (names from code, never from input), in
+    one UPDATE; `order` is changed to match. The caller holds the row lock."""
+    _check(order, target)
+    previous = order.status
+    now = utcnow()
+    values = {"status": str(target), "updated_at": now, **changes}
+    for name, value in values.items():
+        setattr(order, name, value)
+    sets = ", ".join(f"{name} = ${n}" for n, name in enumerate(values, start=2))
+    await transaction.connection.execute(
+        f"UPDATE orders SET {sets} WHERE id = $1",  # noqa: S608
+        order.id,
+        *values.values(),
+    )
+    await record_now(
+        transaction,
+        order.id,
+        "status_changed",
+        actor=actor,
+        now=now,
+        reason=reason,
+        data=data,
+        from_status=previous,
+        to_status=target,
     )

@@ -5,7 +5,9 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
+import asyncpg
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -18,6 +20,43 @@ async def get(
 ) -> ProvisioningTask | None:
     return await session.get(
         ProvisioningTask, order_id, with_for_update=lock, populate_existing=lock
+    )
+
+
+# The worker's statements, on the driver's connection (webrana_common.db.raw); column names
+# from the model, never from input.
+_COLUMNS = [c.name for c in ProvisioningTask.__table__.columns]
+_LOCK_ROW = (
+    f"SELECT {', '.join(_COLUMNS)} FROM provisioning_tasks"  # noqa: S608
+    " WHERE order_id = $1 FOR UPDATE"
+)
+_INSERT_ROW = (
+    f"INSERT INTO provisioning_tasks ({', '.join(_COLUMNS)})"  # noqa: S608
+    f" VALUES ({', '.join(f'${n}' for n in range(1, len(_COLUMNS) + 1))})"
+)
+
+
+async def lock_row(connection: asyncpg.Connection, order_id: uuid.UUID) -> ProvisioningTask | None:
+    row = await connection.fetchrow(_LOCK_ROW, order_id)
+    return None if row is None else ProvisioningTask(**dict(row))
+
+
+async def insert_row(connection: asyncpg.Connection, task: ProvisioningTask, now: datetime) -> None:
+    task.created_at = task.updated_at = now
+    await connection.execute(_INSERT_ROW, *(getattr(task, name) for name in _COLUMNS))
+
+
+async def save(
+    connection: asyncpg.Connection, order_id: uuid.UUID, now: datetime, **values: Any
+) -> None:
+    """UPDATE the task's `values` (column names from code, never from input) and updated_at."""
+    names = [*values, "updated_at"]
+    sets = ", ".join(f"{name} = ${n}" for n, name in enumerate(names, start=2))
+    await connection.execute(
+        f"UPDATE provisioning_tasks SET {sets} WHERE order_id = $1",  # noqa: S608
+        order_id,
+        *values.values(),
+        now,
     )
 
 
