@@ -80,7 +80,7 @@ async def cancel_invoice(
     )
 
 
-async def release_promo(session: AsyncSession, order: Order, reason: str) -> None:
+async def release_promo(session: outbox.Unit, order: Order, reason: str) -> None:
     if not order.promo_code:
         return
     await outbox.add(

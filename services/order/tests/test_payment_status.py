@@ -62,6 +62,14 @@ async def test_expired_invoice_expires_the_order_and_releases_the_promo(
     assert detail["status"] == "EXPIRED"
     late = await client.post(path, json=news(order, "PAID"), headers=BILLING)
     assert late.json()["applied"] is False and late.json()["status"] == "EXPIRED"
+    # The money that came too late is left in the timeline for an admin to refund.
+    detail = (await client.get(f"/api/v1/orders/{order['id']}", headers=customer[1])).json()
+    assert [e["action"] for e in detail["timeline"]] == [
+        "created",
+        "status_changed",
+        "payment_after_close",
+    ]
+    assert detail["timeline"][1]["to_status"] == "EXPIRED"
     await settled()
     assert fleet.to("/internal/promos/release") == [
         {"order_id": order["id"], "reason": "invoice INV-20261123-XY34Z expired"}
@@ -79,3 +87,38 @@ async def test_payment_status_needs_the_internal_key(
         f"/internal/orders/{uuid.uuid4()}/payment-status", json=news(order), headers=BILLING
     )
     assert_problem(response, 404, "order_not_found")
+
+
+async def test_a_refund_is_recorded_once_however_often_billing_repeats_it(
+    client: httpx.AsyncClient, customer: Customer, plans: dict[str, str]
+) -> None:
+    order = await place(client, customer, plans["do-1c-1gb"])
+    path = f"/internal/orders/{order['id']}/payment-status"
+    await client.post(path, json=news(order), headers=BILLING)
+    answers = [
+        (await client.post(path, json=news(order, "REFUNDED"), headers=BILLING)).json()
+        for _ in range(3)
+    ]
+    later = {**news(order, "REFUNDED"), "occurred_at": "2026-11-24T03:00:00+00:00"}
+    answers.append((await client.post(path, json=later, headers=BILLING)).json())
+
+    assert [a["applied"] for a in answers] == [True, False, False, True]
+    detail = (await client.get(f"/api/v1/orders/{order['id']}", headers=customer[1])).json()
+    refunds = [e for e in detail["timeline"] if e["action"] == "billing_refunded"]
+    assert len(refunds) == 2
+    assert detail["status"] in ("PAID", "PROVISIONING", "ACTIVE")  # a refund moves no status
+
+
+async def test_payment_news_that_does_not_validate_changes_nothing(
+    client: httpx.AsyncClient, customer: Customer, plans: dict[str, str]
+) -> None:
+    order = await place(client, customer, plans["do-1c-1gb"])
+    path = f"/internal/orders/{order['id']}/payment-status"
+    response = await client.post(path, json=news(order, "SETTLED"), headers=BILLING)
+    assert_problem(response, 422, "validation_error")
+    response = await client.post(
+        "/internal/orders/not-a-uuid/payment-status", json=news(order), headers=BILLING
+    )
+    assert_problem(response, 422, "validation_error")
+    detail = (await client.get(f"/api/v1/orders/{order['id']}", headers=customer[1])).json()
+    assert detail["status"] == "PENDING_PAYMENT"

@@ -40,9 +40,12 @@ def to_async_url(url: str) -> str:
     return url
 
 
-def after_commit(session: AsyncSession, callback: AfterCommit) -> None:
+def after_commit(session: AsyncSession | RawTransaction, callback: AfterCommit) -> None:
     """Run `callback` in the background once the transaction has committed; never if it (or the
     savepoint it was registered in) rolls back. The caller does not wait for it."""
+    if isinstance(session, RawTransaction):
+        session.after_commit(callback)
+        return
     sync = session.sync_session
     if not sync.in_transaction():
         sync.begin()  # so that a rollback before any SQL still discards the callback

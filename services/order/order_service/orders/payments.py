@@ -1,95 +1,97 @@
 """What billing tells us about an order's payment (`POST /internal/orders/{id}/payment-status`).
 
 Idempotent by state: billing re-delivers until it gets a 2xx, so news already known is
-acknowledged (`applied: false`) and changes nothing."""
+acknowledged (`applied: false`) and changes nothing. Once per paid order, so on the driver's
+connection (webrana_common.db.raw), like the provisioning worker."""
 
 from __future__ import annotations
 
 import logging
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from order_service import billing_messages
 from order_service.context import OrderContext
-from order_service.orders import repository, transitions
+from order_service.orders import transitions
 from order_service.orders.models import Order, OrderStatus
 from order_service.orders.schemas import PaymentStatus, PaymentStatusBody
 from order_service.provisioning import queue
 from webrana_common.db.base import utcnow
+from webrana_common.db.raw import RawTransaction
 
 log = logging.getLogger("order.payments")
 ACTOR = "billing"
 
 
 async def apply(
-    session: AsyncSession, ctx: OrderContext, order: Order, body: PaymentStatusBody
+    transaction: RawTransaction, ctx: OrderContext, order: Order, body: PaymentStatusBody
 ) -> bool:
     if body.status == PaymentStatus.PAID:
-        return await _paid(session, ctx, order, body)
+        return await _paid(transaction, ctx, order, body)
     if body.status in (PaymentStatus.EXPIRED, PaymentStatus.CANCELLED):
-        return await _closed(session, order, body)
-    return await _refunded(session, order, body)
+        return await _closed(transaction, order, body)
+    return await _refunded(transaction, order, body)
 
 
 async def _paid(
-    session: AsyncSession, ctx: OrderContext, order: Order, body: PaymentStatusBody
+    transaction: RawTransaction, ctx: OrderContext, order: Order, body: PaymentStatusBody
 ) -> bool:
     if order.status != OrderStatus.PENDING_PAYMENT:
         if order.status in (OrderStatus.CANCELLED, OrderStatus.EXPIRED):
             # Money arrived for a closed order: acknowledged (billing must stop re-sending), and
             # left in the timeline for an admin to refund.
             log.warning("payment for a closed order", extra={"order": order.number})
-            transitions.record(
-                session,
-                order,
+            await transitions.record_now(
+                transaction,
+                order.id,
                 "payment_after_close",
                 actor=ACTOR,
+                now=utcnow(),
                 reason=f"invoice {body.invoice_number} paid while the order was {order.status}",
                 data=body.model_dump(mode="json"),
             )
         return False
-    order.invoice_id = body.invoice_id
-    order.invoice_number = body.invoice_number
-    order.paid_at = body.paid_at or utcnow()
-    transitions.move(
-        session,
+    await transitions.move_now(
+        transaction,
         order,
         OrderStatus.PAID,
         actor=ACTOR,
         reason=f"invoice {body.invoice_number} paid via {body.method or 'tripay'}",
         data={"invoice_id": str(body.invoice_id), "amount": body.amount},
+        invoice_id=body.invoice_id,
+        invoice_number=body.invoice_number,
+        paid_at=body.paid_at or utcnow(),
     )
     # PAYMENT_CONFIRMED of an invoice is billing's to send (it sends it with the payment).
-    queue.enqueue_after_commit(session, ctx.arq, order.id, attempt=1)
+    queue.enqueue_after_commit(transaction, ctx.arq, order.id, attempt=1)
     return True
 
 
-async def _closed(session: AsyncSession, order: Order, body: PaymentStatusBody) -> bool:
+async def _closed(transaction: RawTransaction, order: Order, body: PaymentStatusBody) -> bool:
     if order.status != OrderStatus.PENDING_PAYMENT:
         return False
     target = OrderStatus.EXPIRED if body.status == PaymentStatus.EXPIRED else OrderStatus.CANCELLED
     reason = f"invoice {body.invoice_number} {body.status.lower()}"
-    transitions.move(session, order, target, actor=ACTOR, reason=reason)
-    await billing_messages.release_promo(session, order, reason)
+    await transitions.move_now(transaction, order, target, actor=ACTOR, reason=reason)
+    await billing_messages.release_promo(transaction, order, reason)
     return True
 
 
-async def _refunded(session: AsyncSession, order: Order, body: PaymentStatusBody) -> bool:
-    known = await repository.events(session, order.id)
-    if any(
-        e.action == "billing_refunded" and e.data.get("occurred_at") == _at(body) for e in known
-    ):
+async def _refunded(transaction: RawTransaction, order: Order, body: PaymentStatusBody) -> bool:
+    data = body.model_dump(mode="json")
+    known = await transaction.connection.fetch(_REFUNDS, order.id)
+    # Compared as stored (JSON mode writes UTC as "Z"; isoformat() as "+00:00", which never
+    # matched, so every re-delivery of one refund was recorded again).
+    if any(row["data"].get("occurred_at") == data["occurred_at"] for row in known):
         return False
-    transitions.record(
-        session,
-        order,
+    await transitions.record_now(
+        transaction,
+        order.id,
         "billing_refunded",
         actor=ACTOR,
+        now=utcnow(),
         reason=f"invoice {body.invoice_number} refunded",
-        data=body.model_dump(mode="json"),
+        data=data,
     )
     return True
 
 
-def _at(body: PaymentStatusBody) -> str | None:
-    return body.occurred_at.isoformat() if body.occurred_at else None
+_REFUNDS = "SELECT data FROM order_events WHERE order_id = $1 AND action = 'billing_refunded'"

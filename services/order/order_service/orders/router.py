@@ -6,7 +6,8 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Query, Response, status
 
 from order_service.context import ContextDep
-from order_service.orders import payments, service
+from order_service.errors import OrderNotFound
+from order_service.orders import payments, repository, service
 from order_service.orders.models import OrderStatus
 from order_service.orders.schemas import (
     CancelOrder,
@@ -144,10 +145,12 @@ async def cancel_order(
 async def payment_status(
     order_id: uuid.UUID,
     body: PaymentStatusBody,
-    session: SessionDep,
     ctx: ContextDep,
     _caller: Internal,
 ) -> PaymentStatusResult:
-    order = await service.get(session, order_id, lock=True)
-    applied = await payments.apply(session, ctx, order, body)
+    async with ctx.db.transaction() as transaction:
+        order = await repository.lock_row(transaction.connection, order_id)
+        if order is None:
+            raise OrderNotFound(f"No order {order_id}")
+        applied = await payments.apply(transaction, ctx, order, body)
     return PaymentStatusResult(order_id=order.id, status=OrderStatus(order.status), applied=applied)

@@ -7,9 +7,8 @@ import logging
 import uuid
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from webrana_common.db.session import after_commit
+from webrana_common.outbox import Unit
 
 log = logging.getLogger("order.queue")
 PROVISION_JOB = "orders.provision"
@@ -29,9 +28,7 @@ async def enqueue(arq: Any, order_id: uuid.UUID, attempt: int) -> None:
         )
 
 
-def enqueue_after_commit(
-    session: AsyncSession, arq: Any, order_id: uuid.UUID, attempt: int
-) -> None:
+def enqueue_after_commit(session: Unit, arq: Any, order_id: uuid.UUID, attempt: int) -> None:
     if arq is None:
         return
     after_commit(session, lambda: enqueue(arq, order_id, attempt))
