@@ -9,14 +9,17 @@ on every pooled connection encodes text and decodes to Python values)."""
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import asyncpg
+from sqlalchemy import JSON, Column, Table
 
 AfterCommit = Callable[[], Awaitable[Any]]
+_M = TypeVar("_M")
 
 
 def as_json(value: Any) -> str:
@@ -36,3 +39,46 @@ class RawTransaction:
 
     def after_commit(self, callback: AfterCommit) -> None:
         self.callbacks.append(callback)
+
+
+@functools.cache
+def _insert_sql(table: Table, skip_conflicts: bool) -> str:
+    names = [c.name for c in table.columns]
+    marks = ", ".join(f"${n}" for n in range(1, len(names) + 1))
+    sql = f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({marks})"  # noqa: S608
+    return sql + " ON CONFLICT DO NOTHING" if skip_conflicts else sql
+
+
+def _value(column: Column[Any], instance: Any) -> Any:
+    value = getattr(instance, column.key, None)
+    if value is None and column.default is not None:
+        # What a flush would have filled in (ids, timestamps, counters), set on the instance
+        # too, so the caller's response shows it.
+        default = column.default
+        value = default.arg(None) if default.is_callable else default.arg  # type: ignore[attr-defined]
+        setattr(instance, column.key, value)
+    if value is not None and isinstance(column.type, JSON):
+        return as_json(value)
+    return value
+
+
+async def insert(
+    connection: asyncpg.Connection, instance: Any, *, skip_conflicts: bool = False
+) -> bool:
+    """INSERT a new (transient) mapped instance as one row, its Python-side column defaults
+    applied as a flush would; with `skip_conflicts`, False when a unique key already held it
+    (ON CONFLICT DO NOTHING: no error, no savepoint needed)."""
+    table = instance.__table__
+    values = [_value(column, instance) for column in table.columns]
+    status = await connection.execute(_insert_sql(table, skip_conflicts), *values)
+    return status.endswith(" 1")
+
+
+def columns(model: Any) -> str:
+    """The select list of a mapped class, for rows `load` turns back into instances."""
+    return ", ".join(c.name for c in model.__table__.columns)
+
+
+def load(model: type[_M], row: asyncpg.Record | None) -> _M | None:
+    """A row of `columns(model)` as a detached instance, changed by explicit statements."""
+    return None if row is None else model(**dict(row.items()))

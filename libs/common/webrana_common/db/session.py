@@ -258,3 +258,12 @@ async def get_read_session(conn: HTTPConnection) -> AsyncIterator[AsyncSession]:
 # transaction later failed to commit.
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 ReadSessionDep = Annotated[AsyncSession, Depends(get_read_session, scope="function")]
+
+
+def get_database(conn: HTTPConnection) -> Database:
+    """FastAPI dependency: the app's Database, for a route that opens its own transaction on
+    the driver's connection (`Database.transaction`)."""
+    return conn.app.state.db
+
+
+DatabaseDep = Annotated[Database, Depends(get_database)]

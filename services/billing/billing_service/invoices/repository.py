@@ -4,10 +4,12 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime
 
+import asyncpg
 from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from billing_service.invoices.models import Invoice, InvoiceEvent, InvoiceKind, InvoiceStatus
+from webrana_common.db import raw
 from webrana_common.pagination import paginate_newest_first
 
 
@@ -54,6 +56,24 @@ async def lock_by_number(session: AsyncSession, number: str) -> Invoice | None:
 async def try_lock(session: AsyncSession, invoice_id: uuid.UUID) -> Invoice | None:
     """Locked, or None when another transaction holds it (a worker skips it this round)."""
     return (await session.scalars(_TRY_LOCK, {"invoice_id": invoice_id})).one_or_none()
+
+
+# On the driver's connection (webrana_common.db.raw): an order's invoice, else the key's.
+_EXISTING_ORDER = (
+    f"SELECT {raw.columns(Invoice)} FROM invoices"  # noqa: S608
+    " WHERE order_id = $1 AND kind = 'order'"
+)
+_EXISTING_KEY = f"SELECT {raw.columns(Invoice)} FROM invoices WHERE idempotency_key = $1"  # noqa: S608
+
+
+async def existing_row(
+    connection: asyncpg.Connection, kind: str, order_id: uuid.UUID | None, key: str | None
+) -> Invoice | None:
+    if kind == InvoiceKind.ORDER and order_id is not None:
+        return raw.load(Invoice, await connection.fetchrow(_EXISTING_ORDER, order_id))
+    if key is None:
+        return None
+    return raw.load(Invoice, await connection.fetchrow(_EXISTING_KEY, key))
 
 
 async def by_order(session: AsyncSession, order_id: uuid.UUID) -> Invoice | None:

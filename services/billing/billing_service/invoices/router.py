@@ -19,7 +19,7 @@ from billing_service.payments import repository as payments
 from billing_service.payments.schemas import PaymentInstructions
 from webrana_common.auth.api_keys import Internal
 from webrana_common.auth.dependencies import CurrentUser
-from webrana_common.db.session import ReadSessionDep, SessionDep
+from webrana_common.db.session import DatabaseDep, ReadSessionDep, SessionDep
 from webrana_common.openapi import INTERNAL_AUTH, problems
 from webrana_common.pagination import Page, make_page
 
@@ -121,18 +121,19 @@ async def cancel_invoice(
 async def create_invoice(
     body: CreateInvoice,
     response: Response,
-    session: SessionDep,
+    db: DatabaseDep,
     settings: SettingsDep,
     caller: Internal,
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=150)] = None,
 ) -> InternalInvoiceView:
-    invoice, created = await service.create(
-        session,
-        settings,
-        body,
-        actor=f"service:{caller.name}",
-        idempotency_key=f"{caller.name}:{idempotency_key}" if idempotency_key else None,
-    )
+    async with db.transaction() as transaction:
+        invoice, created = await service.create_now(
+            transaction,
+            settings,
+            body,
+            actor=f"service:{caller.name}",
+            idempotency_key=f"{caller.name}:{idempotency_key}" if idempotency_key else None,
+        )
     if not created:
         response.status_code = status.HTTP_200_OK
     return InternalInvoiceView.of(invoice)

@@ -22,9 +22,11 @@ from billing_service.errors import (
 from billing_service.invoices import closing, repository
 from billing_service.invoices.models import Invoice, InvoiceKind, InvoiceStatus
 from billing_service.invoices.schemas import CreateInvoice
-from billing_service.invoices.transitions import record
+from billing_service.invoices.transitions import record, record_now
 from billing_service.numbers import invoice_number
+from webrana_common.db import raw
 from webrana_common.db.base import utcnow
+from webrana_common.db.raw import RawTransaction
 
 NUMBER_ATTEMPTS = 5
 
@@ -70,25 +72,14 @@ async def _existing(session: AsyncSession, body: CreateInvoice, key: str | None)
     return await repository.by_idempotency_key(session, key) if key else None
 
 
-async def create(
-    session: AsyncSession,
-    settings: BillingSettings,
-    body: CreateInvoice,
-    *,
-    actor: str,
-    idempotency_key: str | None = None,
-) -> tuple[Invoice, bool]:
-    """(invoice, created). The same order (or key) again returns its invoice."""
-    now = utcnow()
-    items = _items(body)
-    expires_at = _expiry(body, settings, now)
-    key = idempotency_key
-    if body.kind == InvoiceKind.ORDER:
-        key = f"order:{body.order_id}"
-    existing = await _existing(session, body, key)
-    if existing is not None:
-        return _same(existing, body), False
-    invoice = Invoice(
+def _key(body: CreateInvoice, idempotency_key: str | None) -> str | None:
+    return f"order:{body.order_id}" if body.kind == InvoiceKind.ORDER else idempotency_key
+
+
+def _new(
+    body: CreateInvoice, items: list[dict[str, Any]], key: str | None, expires_at: datetime
+) -> Invoice:
+    return Invoice(
         id=uuid.uuid4(),
         user_id=body.user_id,
         kind=body.kind,
@@ -103,6 +94,61 @@ async def create(
         idempotency_key=key,
         expires_at=expires_at,
     )
+
+
+async def create_now(
+    transaction: RawTransaction,
+    settings: BillingSettings,
+    body: CreateInvoice,
+    *,
+    actor: str,
+    idempotency_key: str | None = None,
+) -> tuple[Invoice, bool]:
+    """`create` on the driver's connection (webrana_common.db.raw), for `POST
+    /internal/invoices`, which every order makes. A taken number or key is met by the INSERT
+    itself (ON CONFLICT DO NOTHING), so no savepoint: a concurrent request for the same order
+    waits for the first one's commit, then finds its invoice."""
+    now = utcnow()
+    items = _items(body)
+    expires_at = _expiry(body, settings, now)
+    key = _key(body, idempotency_key)
+    connection = transaction.connection
+    existing = await repository.existing_row(connection, body.kind, body.order_id, key)
+    if existing is not None:
+        return _same(existing, body), False
+    invoice = _new(body, items, key, expires_at)
+    invoice.created_at = invoice.updated_at = now
+    for _ in range(NUMBER_ATTEMPTS):
+        invoice.number = invoice_number(now)
+        if await raw.insert(connection, invoice, skip_conflicts=True):
+            break
+        existing = await repository.existing_row(connection, body.kind, body.order_id, key)
+        if existing is not None:
+            return _same(existing, body), False
+        # Otherwise the number was taken: another one.
+    else:
+        raise RuntimeError("could not find a free invoice number")
+    await record_now(transaction, invoice, "created", actor=actor, now=now)
+    return invoice, True
+
+
+async def create(
+    session: AsyncSession,
+    settings: BillingSettings,
+    body: CreateInvoice,
+    *,
+    actor: str,
+    idempotency_key: str | None = None,
+) -> tuple[Invoice, bool]:
+    """(invoice, created). The same order (or key) again returns its invoice."""
+    now = utcnow()
+    items = _items(body)
+    expires_at = _expiry(body, settings, now)
+    key = _key(body, idempotency_key)
+    existing = await _existing(session, body, key)
+    if existing is not None:
+        return _same(existing, body), False
+    invoice = _new(body, items, key, expires_at)
     for _ in range(NUMBER_ATTEMPTS):
         invoice.number = invoice_number(now)
         try:

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from billing_service.invoices.models import Invoice, InvoiceEvent, InvoiceStatus
 from webrana_common.db.base import utcnow
+from webrana_common.db.raw import RawTransaction
 from webrana_common.errors import Conflict
 
 ALLOWED: dict[str, frozenset[str]] = {
@@ -46,6 +47,36 @@ def record(
             actor=actor,
             reason=reason[:500] if reason else None,
         )
+    )
+
+
+_INSERT_EVENT = (
+    "INSERT INTO invoice_events (id, invoice_id, event, from_status, to_status, actor, reason,"
+    " created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+)
+
+
+async def record_now(
+    transaction: RawTransaction,
+    invoice: Invoice,
+    event: str,
+    *,
+    actor: str,
+    now: datetime,
+    reason: str | None = None,
+    from_status: str | None = None,
+) -> None:
+    """`record` on the driver's connection (webrana_common.db.raw)."""
+    await transaction.connection.execute(
+        _INSERT_EVENT,
+        uuid.uuid4(),
+        invoice.id,
+        event,
+        from_status,
+        invoice.status,
+        actor,
+        reason[:500] if reason else None,
+        now,
     )
 
 

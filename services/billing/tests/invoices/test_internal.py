@@ -6,8 +6,11 @@ import asyncio
 import re
 import uuid
 
+import pytest
 from billing_builders import INTERNAL, BillingEnv
 from billing_helpers import assert_problem
+
+from billing_service.invoices import service
 
 
 def order_body(**fields: object) -> dict[str, object]:
@@ -48,6 +51,20 @@ async def test_creation_is_idempotent_on_the_order(env: BillingEnv) -> None:
         f"/internal/orders/{body['order_id']}/invoice", headers=INTERNAL
     )
     assert by_order.json()["id"] == invoice["id"]
+
+
+async def test_a_number_already_taken_is_drawn_again(
+    env: BillingEnv, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = await env.client.post("/internal/invoices", json=order_body(), headers=INTERNAL)
+    numbers = iter([first.json()["number"], "INV-20261123-ZZZZ9"])
+    monkeypatch.setattr(service, "invoice_number", lambda _now: next(numbers))
+
+    second = await env.client.post("/internal/invoices", json=order_body(), headers=INTERNAL)
+
+    assert second.status_code == 201, second.text
+    assert second.json()["number"] == "INV-20261123-ZZZZ9"
+    assert second.json()["id"] != first.json()["id"]
 
 
 async def test_same_order_with_another_amount_is_a_conflict(env: BillingEnv) -> None:

@@ -10,6 +10,7 @@ from sqlalchemy import Select, bindparam, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from order_service.orders.models import Order, OrderEvent
+from webrana_common.db import raw
 from webrana_common.pagination import paginate_newest_first
 
 
@@ -17,18 +18,13 @@ async def get(session: AsyncSession, order_id: uuid.UUID, *, lock: bool = False)
     return await session.get(Order, order_id, with_for_update=lock, populate_existing=lock)
 
 
-# Column names from the model, never from input.
-_LOCK_ROW = (
-    f"SELECT {', '.join(c.name for c in Order.__table__.columns)} FROM orders"  # noqa: S608
-    " WHERE id = $1 FOR UPDATE"
-)
+_LOCK_ROW = f"SELECT {raw.columns(Order)} FROM orders WHERE id = $1 FOR UPDATE"  # noqa: S608
 
 
 async def lock_row(connection: asyncpg.Connection, order_id: uuid.UUID) -> Order | None:
     """`get(lock=True)` on the driver's connection (webrana_common.db.raw): a detached Order,
     which the caller changes through explicit statements (`transitions.move_now`)."""
-    row = await connection.fetchrow(_LOCK_ROW, order_id)
-    return None if row is None else Order(**dict(row))
+    return raw.load(Order, await connection.fetchrow(_LOCK_ROW, order_id))
 
 
 _BY_KEY = select(Order).where(

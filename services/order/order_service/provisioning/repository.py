@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from order_service.orders.models import Order, OrderStatus
 from order_service.provisioning.models import ProvisioningTask, TaskState
+from webrana_common.db import raw
 
 
 async def get(
@@ -23,27 +24,20 @@ async def get(
     )
 
 
-# The worker's statements, on the driver's connection (webrana_common.db.raw); column names
-# from the model, never from input.
-_COLUMNS = [c.name for c in ProvisioningTask.__table__.columns]
+# The worker's statements, on the driver's connection (webrana_common.db.raw).
 _LOCK_ROW = (
-    f"SELECT {', '.join(_COLUMNS)} FROM provisioning_tasks"  # noqa: S608
+    f"SELECT {raw.columns(ProvisioningTask)} FROM provisioning_tasks"  # noqa: S608
     " WHERE order_id = $1 FOR UPDATE"
-)
-_INSERT_ROW = (
-    f"INSERT INTO provisioning_tasks ({', '.join(_COLUMNS)})"  # noqa: S608
-    f" VALUES ({', '.join(f'${n}' for n in range(1, len(_COLUMNS) + 1))})"
 )
 
 
 async def lock_row(connection: asyncpg.Connection, order_id: uuid.UUID) -> ProvisioningTask | None:
-    row = await connection.fetchrow(_LOCK_ROW, order_id)
-    return None if row is None else ProvisioningTask(**dict(row))
+    return raw.load(ProvisioningTask, await connection.fetchrow(_LOCK_ROW, order_id))
 
 
 async def insert_row(connection: asyncpg.Connection, task: ProvisioningTask, now: datetime) -> None:
     task.created_at = task.updated_at = now
-    await connection.execute(_INSERT_ROW, *(getattr(task, name) for name in _COLUMNS))
+    await raw.insert(connection, task)
 
 
 async def save(
