@@ -97,8 +97,8 @@ async def send_delivery(channels: Channels, delivery_id: uuid.UUID) -> float | N
 async def _load(db: Database, delivery_id: uuid.UUID) -> _Work | Outcome | None:
     """The job's work, read in one statement outside any transaction (`_record` settles it
     only if it is still QUEUED then); an Outcome when it can only fail."""
-    async with db.reader() as session:
-        row = await repository.work(session, delivery_id)
+    async with db.driver() as connection:
+        row = await repository.work(connection, delivery_id)
     if row is None or row.status != DeliveryStatus.QUEUED:
         return None  # settled already: a duplicate job, or a requeue racing the first
     if row.notification_id is None:
@@ -111,8 +111,8 @@ async def _load(db: Database, delivery_id: uuid.UUID) -> _Work | Outcome | None:
         channel=channel,
         user_id=row.user_id,
         event=NotificationEvent(row.event),
-        data=row.data,
-        title=row.title,
+        data=row.data or {},
+        title=row.title or "",
         allowed=current.allows(category, channel) and not current.muted(category, channel),
     )
 
@@ -231,7 +231,7 @@ async def _record(channels: Channels, delivery_id: uuid.UUID, outcome: Outcome) 
     if not outcome.retry:
         # The common case (sent, skipped, failed for good): one atomic statement, guarded by
         # the QUEUED status like the locked read below.
-        async with channels.db.autocommit() as connection:
+        async with channels.db.driver() as connection:
             await repository.settle(
                 connection,
                 delivery_id,

@@ -13,6 +13,7 @@ from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from notification_service.contracts import LOCKED_CATEGORIES, Category, Channel
+from notification_service.deliveries.repository import Work
 from notification_service.errors import PreferenceLocked
 from notification_service.preferences import repository
 from notification_service.preferences.models import Preference
@@ -43,7 +44,7 @@ class Preferences:
     quiet_end: time | None = None
 
     @classmethod
-    def of(cls, row: Preference | Row[Any] | None) -> Preferences:
+    def of(cls, row: Preference | Row[Any] | Work | None) -> Preferences:
         if row is None:
             return cls()
         return cls(
