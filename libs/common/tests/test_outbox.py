@@ -415,12 +415,13 @@ async def test_locking_a_message_being_sent_after_commit_waits_for_the_outcome(
     assert seen == (OutboxStatus.DELIVERED, 1)
 
 
+@pytest.mark.parametrize("unit", ["session", "driver transaction"])
 async def test_following_a_message_gives_the_receivers_answer_after_commit(
-    db: Database, receiver: Receiver, make_relay: Callable[..., OutboxRelay]
+    db: Database, receiver: Receiver, make_relay: Callable[..., OutboxRelay], unit: str
 ) -> None:
     db.outbox_relay = make_relay(db)
 
-    async with db.session() as session:
+    async with db.session() if unit == "session" else db.transaction() as session:
         answer = await add_and_follow(session, TARGET, {"order": 7}, "order-7-invoice")
         assert answer is not None and not answer.done()  # nothing is sent before the commit
         again = await add_and_follow(session, TARGET, {"order": 7}, "order-7-invoice")

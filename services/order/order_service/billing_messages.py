@@ -20,7 +20,7 @@ def describe(order: Order) -> str:
 
 
 async def create_invoice(
-    session: AsyncSession, order: Order, *, expires_in: int
+    session: outbox.Unit, order: Order, *, expires_in: int
 ) -> asyncio.Future[Any] | None:
     """Billing's answer to the request sent right after commit (the invoice), to follow."""
     items = [

@@ -50,22 +50,26 @@ async def add(
     """Store a message in the caller's transaction (a session's, or one on the driver's
     connection: `Database.transaction()`); False when that key is already stored."""
     if isinstance(session, RawTransaction):
-        return await _stage(session, target, payload, idempotency_key)
+        return await _stage(session, target, payload, idempotency_key, None)
     return await _add(session, target, payload, idempotency_key, None)
 
 
 async def add_and_follow(
-    session: AsyncSession, target: str, payload: dict[str, Any], idempotency_key: str
+    session: Unit, target: str, payload: dict[str, Any], idempotency_key: str
 ) -> asyncio.Future[Any] | None:
     """`add`, for a caller that wants the receiver's answer to the send right after commit
     (a created resource's id to show at once): a future of that JSON answer, or of None when
     that first send fails. None when the key was stored before or nothing sends after commit.
     The future never resolves if the transaction rolls back: wait on it with a timeout."""
     answer: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-    if await _add(session, target, payload, idempotency_key, answer):
-        db: Database | None = session.info.get("database")
-        if getattr(db, "outbox_relay", None) is not None:
-            return answer
+    if isinstance(session, RawTransaction):
+        db = session.database
+        stored = await _stage(session, target, payload, idempotency_key, answer)
+    else:
+        db = session.info.get("database")
+        stored = await _add(session, target, payload, idempotency_key, answer)
+    if stored and getattr(db, "outbox_relay", None) is not None:
+        return answer
     return None
 
 
@@ -101,7 +105,11 @@ _INSERT_RAW = (
 
 
 async def _stage(
-    transaction: RawTransaction, target: str, payload: dict[str, Any], idempotency_key: str
+    transaction: RawTransaction,
+    target: str,
+    payload: dict[str, Any],
+    idempotency_key: str,
+    answer: asyncio.Future[Any] | None,
 ) -> bool:
     _check_target(target)
     message_id = await transaction.connection.fetchval(
@@ -116,7 +124,7 @@ async def _stage(
             batch = transaction.info[_BATCH] = []
             fresh = batch
             transaction.after_commit(lambda: relay.deliver_fresh(fresh))
-        batch.append(Fresh(message_id, target, payload, idempotency_key))
+        batch.append(Fresh(message_id, target, payload, idempotency_key, answer))
     return True
 
 

@@ -27,13 +27,26 @@ async def lock_row(connection: asyncpg.Connection, order_id: uuid.UUID) -> Order
     return raw.load(Order, await connection.fetchrow(_LOCK_ROW, order_id))
 
 
-_BY_KEY = select(Order).where(
-    Order.user_id == bindparam("user_id"), Order.idempotency_key == bindparam("key")
+_ROW_BY_KEY = (
+    f"SELECT {raw.columns(Order)} FROM orders"  # noqa: S608
+    " WHERE user_id = $1 AND idempotency_key = $2"
+)
+_EVENT_ROWS = (
+    f"SELECT {raw.columns(OrderEvent)} FROM order_events"  # noqa: S608
+    " WHERE order_id = $1 ORDER BY created_at, id"
 )
 
 
-async def by_idempotency_key(session: AsyncSession, user_id: uuid.UUID, key: str) -> Order | None:
-    return (await session.scalars(_BY_KEY, {"user_id": user_id, "key": key})).one_or_none()
+async def row_by_idempotency_key(
+    connection: asyncpg.Connection, user_id: uuid.UUID, key: str
+) -> Order | None:
+    return raw.load(Order, await connection.fetchrow(_ROW_BY_KEY, user_id, key))
+
+
+async def event_rows(connection: asyncpg.Connection, order_id: uuid.UUID) -> list[OrderEvent]:
+    return [
+        OrderEvent(**dict(row.items())) for row in await connection.fetch(_EVENT_ROWS, order_id)
+    ]
 
 
 # Built once (its cache key is memoized on the object): read on every poll of an order.

@@ -62,26 +62,25 @@ IdempotencyKey = Annotated[
 async def create_order(
     body: CreateOrder,
     user: CurrentUser,
-    session: SessionDep,
     ctx: ContextDep,
     response: Response,
     idempotency_key: IdempotencyKey = None,
 ) -> OrderDetail:
-    placed = await service.create(
-        session, ctx, body, user_id=user.user_id, idempotency_key=idempotency_key
-    )
+    async with ctx.db.transaction() as transaction:
+        placed = await service.create(
+            transaction, ctx, body, user_id=user.user_id, idempotency_key=idempotency_key
+        )
+        events = placed.events
+        if events is None:  # a replay: the first request's timeline, as stored
+            events = await service.timeline_now(transaction, placed.order)
     order = placed.order
     if not placed.created:
         response.headers["Idempotent-Replayed"] = "true"
     response.headers["Location"] = f"/api/v1/orders/{order.id}"
-    events = placed.events
-    if events is None:  # a replay: the first request's timeline, as stored
-        events = await service.timeline(session, order)
     detail = OrderDetail.build(order, events)
     if placed.invoice is not None:
-        # Committed here, not when the endpoint returns: billing is asked for the invoice
-        # only after the commit, and its answer saves the client a lookup.
-        await session.commit()
+        # Committed above, before the answer: billing is asked for the invoice only after
+        # the commit, and its answer saves the client a lookup.
         made = await service.invoice_made(ctx, order, placed.invoice)
         if made is not None:
             detail.invoice_id, detail.invoice_number = made

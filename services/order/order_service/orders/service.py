@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from order_service import billing_messages, notifications
@@ -28,7 +28,9 @@ from order_service.orders import repository, transitions
 from order_service.orders.models import Order, OrderEvent, OrderStatus, PaymentMethod
 from order_service.orders.schemas import CreateOrder
 from order_service.provisioning import queue
+from webrana_common.db import raw
 from webrana_common.db.base import utcnow
+from webrana_common.db.raw import RawTransaction
 from webrana_common.errors import AppError
 
 log = logging.getLogger("order.orders")
@@ -49,12 +51,16 @@ def order_id_for(user_id: uuid.UUID, idempotency_key: str | None) -> uuid.UUID:
     return uuid.uuid5(ORDER_ID_NAMESPACE, f"{user_id}:{idempotency_key}")
 
 
-async def _replay(session: AsyncSession, user_id: uuid.UUID, key: str, print_: str) -> Order | None:
+_KEY_LOCK = "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))"
+
+
+async def _replay(
+    transaction: RawTransaction, user_id: uuid.UUID, key: str, print_: str
+) -> Order | None:
     # Concurrent duplicates queue here until the first commits, then find its order.
-    await session.execute(
-        select(func.pg_advisory_xact_lock(func.hashtextextended(f"order:{user_id}:{key}", 0)))
-    )
-    existing = await repository.by_idempotency_key(session, user_id, key)
+    connection = transaction.connection
+    await connection.execute(_KEY_LOCK, f"order:{user_id}:{key}")
+    existing = await repository.row_by_idempotency_key(connection, user_id, key)
     if existing is not None and existing.request_fingerprint != print_:
         raise IdempotencyKeyReused("This Idempotency-Key was used for a different order")
     return existing
@@ -71,16 +77,17 @@ class Placed:
 
 
 async def create(
-    session: AsyncSession,
+    transaction: RawTransaction,
     ctx: OrderContext,
     body: CreateOrder,
     *,
     user_id: uuid.UUID,
     idempotency_key: str | None,
 ) -> Placed:
+    """Every checkout places one, so on the driver's connection (webrana_common.db.raw)."""
     print_ = fingerprint(body)
     if idempotency_key is not None:
-        existing = await _replay(session, user_id, idempotency_key, print_)
+        existing = await _replay(transaction, user_id, idempotency_key, print_)
         if existing is not None:
             return Placed(existing, created=False)
 
@@ -132,7 +139,7 @@ async def create(
         order.amount = order.base_amount - order.discount
     events: list[OrderEvent] = []
     try:
-        invoice = await _place(session, ctx, order, events, actor=f"user:{user_id}")
+        invoice = await _place(transaction, ctx, order, events, actor=f"user:{user_id}")
     except AppError:
         # Nothing of this order will be committed: give back the promo use billing holds.
         await _compensate(ctx, order)
@@ -141,20 +148,19 @@ async def create(
 
 
 async def _place(
-    session: AsyncSession,
+    transaction: RawTransaction,
     ctx: OrderContext,
     order: Order,
     events: list[OrderEvent],
     *,
     actor: str,
 ) -> asyncio.Future[Any] | None:
-    session.add(order)
-    await session.flush()
-    events.append(transitions.created(session, order, actor=actor))
-    await notifications.order_created(session, order)
+    await raw.insert(transaction.connection, order)
+    events.append(await transitions.created_now(transaction, order, actor=actor))
+    await notifications.order_created(transaction, order)
     if order.payment_method == PaymentMethod.TRIPAY and order.amount > 0:
         return await billing_messages.create_invoice(
-            session, order, expires_in=ctx.settings.order_invoice_ttl_seconds
+            transaction, order, expires_in=ctx.settings.order_invoice_ttl_seconds
         )
     method = "wallet"
     if order.amount > 0:
@@ -166,14 +172,18 @@ async def _place(
         )
     else:
         method = "promo"  # fully discounted: nothing to collect
-    order.paid_at = utcnow()
     events.append(
-        transitions.move(
-            session, order, OrderStatus.PAID, actor=actor, reason=f"paid from the {method}"
+        await transitions.move_now(
+            transaction,
+            order,
+            OrderStatus.PAID,
+            actor=actor,
+            reason=f"paid from the {method}",
+            paid_at=utcnow(),
         )
     )
-    await notifications.payment_confirmed(session, order, method=method)
-    queue.enqueue_after_commit(session, ctx.arq, order.id, attempt=1)
+    await notifications.payment_confirmed(transaction, order, method=method)
+    queue.enqueue_after_commit(transaction, ctx.arq, order.id, attempt=1)
     return None
 
 
@@ -226,6 +236,10 @@ async def get(session: AsyncSession, order_id: uuid.UUID, *, lock: bool = False)
 
 async def timeline(session: AsyncSession, order: Order) -> list[OrderEvent]:
     return await repository.events(session, order.id)
+
+
+async def timeline_now(transaction: RawTransaction, order: Order) -> list[OrderEvent]:
+    return await repository.event_rows(transaction.connection, order.id)
 
 
 async def list_for_user(

@@ -10,8 +10,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from order_service.errors import IllegalTransition
 from order_service.orders.models import Order, OrderEvent, OrderStatus
+from webrana_common.db import raw
 from webrana_common.db.base import utcnow
-from webrana_common.db.raw import RawTransaction, as_json
+from webrana_common.db.raw import RawTransaction
 
 S = OrderStatus
 TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
@@ -90,18 +91,9 @@ def move(
     )
 
 
-def created(session: AsyncSession, order: Order, *, actor: str) -> OrderEvent:
-    return record(
-        session, order, "created", actor=actor, to_status=order.status, reason="order placed"
-    )
-
-
-# The same on the driver's connection (webrana_common.db.raw), for the provisioning worker:
-# the order is a detached row (`repository.lock_row`), changed by one explicit UPDATE.
-_INSERT_EVENT = (
-    "INSERT INTO order_events (id, order_id, action, from_status, to_status, actor, reason,"
-    " data, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
-)
+# The same on the driver's connection (webrana_common.db.raw), for the hot paths (placing an
+# order, payment news, the provisioning worker): the order is a detached row
+# (`repository.lock_row`, or one just inserted), changed by one explicit UPDATE.
 
 
 async def record_now(
@@ -115,19 +107,20 @@ async def record_now(
     data: dict[str, Any] | None = None,
     from_status: str | None = None,
     to_status: str | None = None,
-) -> None:
-    await transaction.connection.execute(
-        _INSERT_EVENT,
-        uuid.uuid4(),
-        order_id,
-        action,
-        from_status,
-        to_status,
-        actor,
-        reason,
-        as_json(data or {}),
-        now,
+) -> OrderEvent:
+    event = OrderEvent(
+        id=uuid.uuid4(),
+        order_id=order_id,
+        action=action,
+        from_status=from_status,
+        to_status=to_status,
+        actor=actor,
+        reason=reason,
+        data=data or {},
+        created_at=now,
     )
+    await raw.insert(transaction.connection, event)
+    return event
 
 
 async def move_now(
@@ -139,7 +132,7 @@ async def move_now(
     reason: str | None = None,
     data: dict[str, Any] | None = None,
     **changes: Any,
-) -> None:
+) -> OrderEvent:
     """`move`, plus the other columns in `changes` (names from code, never from input), in
     one UPDATE; `order` is changed to match. The caller holds the row lock."""
     _check(order, target)
@@ -154,7 +147,7 @@ async def move_now(
         order.id,
         *values.values(),
     )
-    await record_now(
+    return await record_now(
         transaction,
         order.id,
         "status_changed",
@@ -164,4 +157,16 @@ async def move_now(
         data=data,
         from_status=previous,
         to_status=target,
+    )
+
+
+async def created_now(transaction: RawTransaction, order: Order, *, actor: str) -> OrderEvent:
+    return await record_now(
+        transaction,
+        order.id,
+        "created",
+        actor=actor,
+        now=order.created_at,
+        to_status=order.status,
+        reason="order placed",
     )
