@@ -58,7 +58,15 @@ async def try_lock(session: AsyncSession, invoice_id: uuid.UUID) -> Invoice | No
     return (await session.scalars(_TRY_LOCK, {"invoice_id": invoice_id})).one_or_none()
 
 
-# On the driver's connection (webrana_common.db.raw): an order's invoice, else the key's.
+# On the driver's connection (webrana_common.db.raw): `lock`, and an order's invoice (else
+# the key's).
+_LOCK_ROW = f"SELECT {raw.columns(Invoice)} FROM invoices WHERE id = $1 FOR UPDATE"  # noqa: S608
+
+
+async def lock_row(connection: asyncpg.Connection, invoice_id: uuid.UUID) -> Invoice | None:
+    return raw.load(Invoice, await connection.fetchrow(_LOCK_ROW, invoice_id))
+
+
 _EXISTING_ORDER = (
     f"SELECT {raw.columns(Invoice)} FROM invoices"  # noqa: S608
     " WHERE order_id = $1 AND kind = 'order'"

@@ -5,6 +5,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+import asyncpg
 from sqlalchemy import Select, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -16,6 +17,7 @@ from billing_service.payments.models import (
     PaymentStatus,
     TripayCallback,
 )
+from webrana_common.db import raw
 from webrana_common.pagination import paginate_newest_first
 
 # Built once (see invoices/repository.py): read on every pay and callback.
@@ -31,6 +33,27 @@ _BY_REFERENCE_LOCKED = (
     .with_for_update()
     .execution_options(populate_existing=True)
 )
+
+
+# The pay request's statements, on the driver's connection (webrana_common.db.raw).
+_CURRENT_ROW = (
+    f"SELECT {raw.columns(Payment)} FROM payments"  # noqa: S608
+    f" WHERE invoice_id = $1 AND status = '{PaymentStatus.UNPAID}'"
+    " ORDER BY created_at DESC, id DESC LIMIT 1"
+)
+_ABANDON = (
+    f"UPDATE payments SET status = '{PaymentStatus.ABANDONED}', updated_at = $2"  # noqa: S608
+    " WHERE id = $1"
+)
+
+
+async def current_row(connection: asyncpg.Connection, invoice_id: uuid.UUID) -> Payment | None:
+    """`current`: the newest UNPAID transaction of the invoice."""
+    return raw.load(Payment, await connection.fetchrow(_CURRENT_ROW, invoice_id))
+
+
+async def abandon(connection: asyncpg.Connection, payment_id: uuid.UUID, now: datetime) -> None:
+    await connection.execute(_ABANDON, payment_id, now)
 
 
 async def for_invoice(session: AsyncSession, invoice_id: uuid.UUID) -> Sequence[Payment]:

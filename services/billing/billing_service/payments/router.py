@@ -14,8 +14,9 @@ from billing_service.payments.schemas import (
     PaymentInstructions,
     PayRequest,
 )
+from billing_service.wallet import service as wallet
 from webrana_common.auth.dependencies import CurrentUser
-from webrana_common.db.session import ReadSessionDep, SessionDep
+from webrana_common.db.session import DatabaseDep, ReadSessionDep, SessionDep
 from webrana_common.openapi import problems
 
 router = APIRouter(prefix="/api/v1/billing", tags=["payments"])
@@ -65,15 +66,20 @@ async def pay(
     body: PayRequest,
     response: Response,
     user: CurrentUser,
-    session: SessionDep,
+    db: DatabaseDep,
     context: ContextDep,
 ) -> PaymentInstructions:
-    payment, created = await service.pay(
-        session, context, invoice_id, user_id=user.user_id, channel_code=body.channel
-    )
+    if body.channel.strip().upper() == wallet.WALLET:
+        async with db.session() as session:
+            payment = await service.pay_from_wallet(session, invoice_id, user_id=user.user_id)
+            invoice = await invoices.get(session, payment.invoice_id)
+        return PaymentInstructions.of(payment, invoice.amount)
+    async with db.transaction() as transaction:
+        payment, created, invoice = await service.pay(
+            transaction, context, invoice_id, user_id=user.user_id, channel_code=body.channel
+        )
     if not created:
         response.status_code = status.HTTP_200_OK
-    invoice = await invoices.get(session, payment.invoice_id)
     return PaymentInstructions.of(payment, invoice.amount)
 
 

@@ -21,7 +21,7 @@ from billing_service.errors import (
 )
 from billing_service.invoices import repository as invoices
 from billing_service.invoices.models import Invoice, InvoiceKind, InvoiceStatus
-from billing_service.invoices.transitions import record
+from billing_service.invoices.transitions import record_now
 from billing_service.payments import repository
 from billing_service.payments.models import Payment, PaymentMethod, PaymentStatus
 from billing_service.payments.schemas import ChannelOption, ChannelOptions
@@ -30,7 +30,9 @@ from billing_service.tripay.fees import FEE_ITEM_NAME, Quote, quote
 from billing_service.tripay.windows import window
 from billing_service.wallet import ledger
 from billing_service.wallet import service as wallet
+from webrana_common.db import raw
 from webrana_common.db.base import utcnow
+from webrana_common.db.raw import RawTransaction
 
 # An open transaction this close to its end is not handed out again: a new one is made.
 REUSE_MARGIN = timedelta(minutes=2)
@@ -113,26 +115,38 @@ async def channel_options(
     )
 
 
+async def pay_from_wallet(
+    session: AsyncSession, invoice_id: uuid.UUID, *, user_id: uuid.UUID
+) -> Payment:
+    """One atomic debit of the wallet, under the invoice's lock."""
+    invoice = await invoices.lock(session, invoice_id)
+    if invoice is None or invoice.user_id != user_id:
+        raise InvoiceNotFound(f"No invoice {invoice_id}")
+    _check_payable(invoice, utcnow())
+    return await wallet.pay_invoice(session, invoice, actor=f"user:{user_id}")
+
+
 async def pay(
-    session: AsyncSession,
+    transaction: RawTransaction,
     context: BillingContext,
     invoice_id: uuid.UUID,
     *,
     user_id: uuid.UUID,
     channel_code: str,
-) -> tuple[Payment, bool]:
-    """(payment, created). The same channel again returns the open transaction; another
-    channel abandons it and makes a new one. Tripay is called under the invoice's lock, so
-    two clicks never make two transactions."""
-    invoice = await invoices.lock(session, invoice_id)
+) -> tuple[Payment, bool, Invoice]:
+    """(payment, created, invoice) for a Tripay channel. The same channel again returns the
+    open transaction; another channel abandons it and makes a new one. Tripay is called under
+    the invoice's lock, so two clicks never make two transactions.
+
+    Every checkout pays, so on the driver's connection (webrana_common.db.raw)."""
+    connection = transaction.connection
+    invoice = await invoices.lock_row(connection, invoice_id)
     if invoice is None or invoice.user_id != user_id:
         raise InvoiceNotFound(f"No invoice {invoice_id}")
     now = utcnow()
     _check_payable(invoice, now)
     code = channel_code.strip().upper()
     actor = f"user:{user_id}"
-    if code == wallet.WALLET:
-        return await wallet.pay_invoice(session, invoice, actor=actor), True
     channel = await context.channels.get(code)
     if channel is None:
         raise ChannelUnknown(f"No active payment channel {code}")
@@ -143,19 +157,19 @@ async def pay(
             minimum=channel.minimum_amount,
             maximum=channel.maximum_amount,
         )
-    current = await repository.current(session, invoice.id)
+    current = await repository.current_row(connection, invoice.id)
     if (
         current is not None
         and current.channel == code
         and current.expires_at is not None
         and (current.expires_at > now + REUSE_MARGIN)
     ):
-        return current, False
+        return current, False, invoice
     expires_at = transaction_expiry(code, invoice.expires_at, now)
     customer = await context.auth.customer(invoice.user_id)
     if channel.type == "redirect" and not customer.phone:
         raise CustomerPhoneRequired(f"{channel.name} needs a phone number on your account")
-    transaction = await context.tripay.create_transaction(
+    made = await context.tripay.create_transaction(
         NewTransaction(
             method=code,
             merchant_ref=invoice.number,
@@ -170,30 +184,45 @@ async def pay(
         )
     )
     if current is not None:
-        current.status = PaymentStatus.ABANDONED
-        record(session, invoice, "payment_abandoned", actor=actor, reason=current.reference)
+        await repository.abandon(connection, current.id, now)
+        await record_now(
+            transaction,
+            invoice,
+            "payment_abandoned",
+            actor=actor,
+            now=now,
+            reason=current.reference,
+        )
     payment = Payment(
         id=uuid.uuid4(),
         invoice_id=invoice.id,
         user_id=invoice.user_id,
         method=PaymentMethod.TRIPAY,
         channel=code,
-        channel_name=transaction.payment_name or channel.name,
-        reference=transaction.reference,
+        channel_name=made.payment_name or channel.name,
+        reference=made.reference,
         status=PaymentStatus.UNPAID,
         amount=priced.request_amount,
-        fee_customer=priced.surcharge + transaction.fee_customer,
-        fee_merchant=transaction.fee_merchant,
-        total_amount=transaction.amount,
-        pay_code=transaction.pay_code,
-        pay_url=transaction.pay_url,
-        checkout_url=transaction.checkout_url,
-        qr_string=transaction.qr_string,
-        qr_url=transaction.qr_url,
-        instructions=[i.model_dump() for i in transaction.instructions],
+        fee_customer=priced.surcharge + made.fee_customer,
+        fee_merchant=made.fee_merchant,
+        total_amount=made.amount,
+        pay_code=made.pay_code,
+        pay_url=made.pay_url,
+        checkout_url=made.checkout_url,
+        qr_string=made.qr_string,
+        qr_url=made.qr_url,
+        instructions=[i.model_dump() for i in made.instructions],
         expires_at=expires_at,
+        created_at=now,
+        updated_at=now,
     )
-    session.add(payment)
-    record(session, invoice, "payment_started", actor=actor, reason=f"{code} {payment.reference}")
-    await session.flush()
-    return payment, True
+    await raw.insert(connection, payment)
+    await record_now(
+        transaction,
+        invoice,
+        "payment_started",
+        actor=actor,
+        now=now,
+        reason=f"{code} {payment.reference}",
+    )
+    return payment, True, invoice

@@ -3,6 +3,7 @@ reuse of the open transaction, switching channels, and what is refused."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -78,6 +79,26 @@ async def test_same_channel_again_returns_the_open_transaction(env: BillingEnv) 
 
     assert again["reference"] == first["reference"]
     assert len(env.sandbox.store.by_reference) == 1
+
+
+async def test_clicks_racing_on_pay_make_one_transaction(env: BillingEnv) -> None:
+    invoice = await env.order_invoice()
+
+    answers = await asyncio.gather(
+        *(
+            env.client.post(
+                f"/api/v1/billing/invoices/{invoice['id']}/pay",
+                json={"channel": "QRIS"},
+                headers=env.headers(_user(invoice)),
+            )
+            for _ in range(5)
+        )
+    )
+
+    assert sorted(a.status_code for a in answers) == [200, 200, 200, 200, 201]
+    assert len({a.json()["reference"] for a in answers}) == 1
+    assert len(env.sandbox.store.by_reference) == 1
+    assert [p.status for p in await env.payments(invoice["id"])] == ["UNPAID"]
 
 
 async def test_another_channel_abandons_the_open_transaction(env: BillingEnv) -> None:
