@@ -51,9 +51,9 @@ async def provision(
     adapter = registry.get(body.provider)
     fingerprint = body.fingerprint()
     tag = lookup_tag(body.idempotency_key)
-    async with db.session() as session:
+    async with db.driver() as connection:
         row = await repository.claim_new(
-            session,
+            connection,
             {
                 "idempotency_key": body.idempotency_key,
                 "provider": body.provider,
@@ -140,9 +140,9 @@ async def _build(
                 session, row.id, attempt=row.attempts, code=exc.code, detail=exc.detail
             )
         raise
-    async with db.session() as session:
+    async with db.driver() as connection:
         await repository.mark_created(
-            session,
+            connection,
             row.id,
             instance_id=created.instance.id,
             action_id=created.action_id,
