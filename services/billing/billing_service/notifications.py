@@ -23,7 +23,7 @@ log = logging.getLogger("billing.alerts")
 
 
 async def notify(
-    session: AsyncSession,
+    session: outbox.Unit,
     event: str,
     user_id: uuid.UUID,
     data: dict[str, Any],
@@ -38,7 +38,7 @@ async def notify(
     await outbox.add(session, TARGET, payload, idempotency_key)
 
 
-async def payment_confirmed(session: AsyncSession, invoice: Invoice) -> None:
+async def payment_confirmed(session: outbox.Unit, invoice: Invoice) -> None:
     assert invoice.paid_at is not None
     await notify(
         session,

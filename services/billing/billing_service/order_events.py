@@ -6,8 +6,6 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from billing_service.invoices.models import Invoice, InvoiceKind
 from webrana_common import outbox
 from webrana_common.db.base import utcnow
@@ -21,7 +19,7 @@ class OrderPaymentStatus(StrEnum):
 
 
 async def payment_status(
-    session: AsyncSession, invoice: Invoice, status: OrderPaymentStatus
+    session: outbox.Unit, invoice: Invoice, status: OrderPaymentStatus
 ) -> None:
     if invoice.kind != InvoiceKind.ORDER or invoice.order_id is None:
         return

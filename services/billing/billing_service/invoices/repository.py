@@ -63,8 +63,32 @@ async def try_lock(session: AsyncSession, invoice_id: uuid.UUID) -> Invoice | No
 _LOCK_ROW = f"SELECT {raw.columns(Invoice)} FROM invoices WHERE id = $1 FOR UPDATE"  # noqa: S608
 
 
+_LOCK_ROW_BY_NUMBER = f"SELECT {raw.columns(Invoice)} FROM invoices WHERE number = $1 FOR UPDATE"  # noqa: S608
+_MARK_PAID = (
+    f"UPDATE invoices SET status = '{InvoiceStatus.PAID}', paid_at = $2, payment_id = $3,"  # noqa: S608
+    " paid_via = $4, payment_method = $5, updated_at = $6 WHERE id = $1"
+)
+
+
 async def lock_row(connection: asyncpg.Connection, invoice_id: uuid.UUID) -> Invoice | None:
     return raw.load(Invoice, await connection.fetchrow(_LOCK_ROW, invoice_id))
+
+
+async def lock_row_by_number(connection: asyncpg.Connection, number: str) -> Invoice | None:
+    return raw.load(Invoice, await connection.fetchrow(_LOCK_ROW_BY_NUMBER, number))
+
+
+async def mark_paid_row(connection: asyncpg.Connection, invoice: Invoice, now: datetime) -> None:
+    """The columns `closing.mark_paid` sets, as already set on `invoice`."""
+    await connection.execute(
+        _MARK_PAID,
+        invoice.id,
+        invoice.paid_at,
+        invoice.payment_id,
+        invoice.paid_via,
+        invoice.payment_method,
+        now,
+    )
 
 
 _EXISTING_ORDER = (

@@ -47,6 +47,31 @@ _ABANDON = (
 )
 
 
+_LOCK_ROW_BY_REFERENCE = (
+    f"SELECT {raw.columns(Payment)} FROM payments WHERE reference = $1 FOR UPDATE"  # noqa: S608
+)
+_MARK_PAID = (
+    f"UPDATE payments SET status = '{PaymentStatus.PAID}', paid_amount = $2,"  # noqa: S608
+    " amount_received = $3, paid_at = $4, updated_at = $5 WHERE id = $1"
+)
+
+
+async def lock_row_by_reference(connection: asyncpg.Connection, reference: str) -> Payment | None:
+    return raw.load(Payment, await connection.fetchrow(_LOCK_ROW_BY_REFERENCE, reference))
+
+
+async def mark_paid_row(connection: asyncpg.Connection, payment: Payment, now: datetime) -> None:
+    """The columns settlement's PAID sets, as already set on `payment`."""
+    await connection.execute(
+        _MARK_PAID,
+        payment.id,
+        payment.paid_amount,
+        payment.amount_received,
+        payment.paid_at,
+        now,
+    )
+
+
 async def current_row(connection: asyncpg.Connection, invoice_id: uuid.UUID) -> Payment | None:
     """`current`: the newest UNPAID transaction of the invoice."""
     return raw.load(Payment, await connection.fetchrow(_CURRENT_ROW, invoice_id))

@@ -16,7 +16,7 @@ from billing_service.payments.schemas import (
 )
 from billing_service.wallet import service as wallet
 from webrana_common.auth.dependencies import CurrentUser
-from webrana_common.db.session import DatabaseDep, ReadSessionDep, SessionDep
+from webrana_common.db.session import DatabaseDep, ReadSessionDep
 from webrana_common.openapi import problems
 
 router = APIRouter(prefix="/api/v1/billing", tags=["payments"])
@@ -94,12 +94,12 @@ async def pay(
 )
 async def tripay_callback(
     request: Request,
-    session: SessionDep,
+    db: DatabaseDep,
     settings: SettingsDep,
     signature: Annotated[str | None, Header(alias="X-Callback-Signature")] = None,
     event: Annotated[str | None, Header(alias="X-Callback-Event")] = None,
 ) -> CallbackAnswer:
     # The exact bytes Tripay signed: read before anything parses the body.
     raw = await request.body()
-    await callbacks.receive(session, settings, raw, signature=signature, event=event)
+    await callbacks.receive(db, settings, raw, signature=signature, event=event)
     return CallbackAnswer(success=True)

@@ -21,13 +21,14 @@ from billing_service import notifications, order_events
 from billing_service.invoices import closing
 from billing_service.invoices import repository as invoices
 from billing_service.invoices.models import Invoice, InvoiceKind, InvoiceStatus
-from billing_service.invoices.transitions import flag, record, transition
+from billing_service.invoices.transitions import flag, record, record_now, transition
 from billing_service.order_events import OrderPaymentStatus
 from billing_service.payments import repository as payments
 from billing_service.payments.models import OPEN_STATUSES, Payment, PaymentMethod, PaymentStatus
 from billing_service.tripay.schemas import Callback, Transaction
 from billing_service.wallet import ledger
 from billing_service.wallet.models import LedgerKind
+from webrana_common.db.raw import RawTransaction
 
 log = logging.getLogger("billing.settlement")
 
@@ -140,6 +141,58 @@ async def apply(
     if handler is None:
         return Settlement("ignored", invoice.id, f"status {status.status} is not applied")
     return await handler(session, admin_ids, invoice, payment, status, actor)
+
+
+async def paid_now(
+    transaction: RawTransaction, status: TripayStatus, *, actor: str
+) -> Settlement | None:
+    """What almost every callback is (PAID, for the open transaction of a PENDING order invoice,
+    the amount the customer was asked for), applied as `apply` would, on the driver's
+    connection (webrana_common.db.raw): every checkout brings one. None, with nothing written,
+    for anything else (a duplicate, a mismatch, a late or unknown payment, a top-up), which
+    `apply` then decides. The same locks in the same order as `_locate`."""
+    if status.status != "PAID" or not status.merchant_ref:
+        return None
+    connection = transaction.connection
+    invoice = await invoices.lock_row_by_number(connection, status.merchant_ref)
+    if (
+        invoice is None
+        or invoice.kind != InvoiceKind.ORDER
+        or invoice.status != InvoiceStatus.PENDING
+    ):
+        return None
+    payment = await payments.lock_row_by_reference(connection, status.reference)
+    if (
+        payment is None
+        or payment.invoice_id != invoice.id
+        or payment.status not in OPEN_STATUSES
+        or status.total_amount != payment.total_amount
+    ):
+        return None
+    now = datetime.now(UTC)
+    payment.paid_amount = status.total_amount
+    payment.amount_received = status.amount_received
+    payment.paid_at = status.paid_at or now
+    await payments.mark_paid_row(connection, payment, now)
+    method_name = payment.channel_name or payment.channel or "Tripay"
+    invoice.status = InvoiceStatus.PAID
+    invoice.paid_at = payment.paid_at
+    invoice.payment_id = payment.id
+    invoice.paid_via = payment.channel or "TRIPAY"
+    invoice.payment_method = method_name
+    await invoices.mark_paid_row(connection, invoice, now)
+    await record_now(
+        transaction,
+        invoice,
+        "paid",
+        actor=actor,
+        now=now,
+        reason=f"paid via {method_name}",
+        from_status=InvoiceStatus.PENDING,
+    )
+    await order_events.payment_status(transaction, invoice, OrderPaymentStatus.PAID)
+    await notifications.payment_confirmed(transaction, invoice)
+    return Settlement("applied", invoice.id, "invoice paid")
 
 
 async def _flag(
