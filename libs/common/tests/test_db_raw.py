@@ -84,3 +84,11 @@ async def test_a_key_already_held_is_reported_and_the_first_row_kept(db: Databas
             "n": 1
         }
     assert raw.load(Ticket, None) is None
+
+
+def test_named_parameters_become_positional_in_order_of_first_use() -> None:
+    sql, names = raw.positional(
+        "SELECT CAST(:ids AS uuid[]), :at, x::text, :at, 'a:b' WHERE y = :ids_2"
+    )
+    assert sql == "SELECT CAST($1 AS uuid[]), $2, x::text, $2, 'a:b' WHERE y = $3"
+    assert names == ["ids", "at", "ids_2"]

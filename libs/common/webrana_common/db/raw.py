@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -72,6 +73,23 @@ async def insert(
     values = [_value(column, instance) for column in table.columns]
     status = await connection.execute(_insert_sql(table, skip_conflicts), *values)
     return status.endswith(" 1")
+
+
+_NAMED = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")
+
+
+def positional(sql: str) -> tuple[str, list[str]]:
+    """A statement written with `:name` parameters (for SQLAlchemy's `text()`) as the driver
+    takes it: `$n` in order of first use, and the names in that order. `::type` casts stay."""
+    names: list[str] = []
+
+    def number(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name not in names:
+            names.append(name)
+        return f"${names.index(name) + 1}"
+
+    return _NAMED.sub(number, sql), names
 
 
 def columns(model: Any) -> str:

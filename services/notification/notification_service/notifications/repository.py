@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+import asyncpg
 from sqlalchemy import (
     Boolean,
     DateTime,
@@ -25,6 +26,7 @@ from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from notification_service.notifications.models import Notification
+from webrana_common.db import raw
 from webrana_common.pagination import paginate_newest_first
 
 _VISIBLE = and_(Notification.in_app.is_(True), Notification.deleted_at.is_(None))
@@ -151,8 +153,7 @@ async def delete_read_before(session: AsyncSession, cutoff: datetime, batch: int
 # hundreds): take each user's next seq, insert the notifications whose key is new, log their
 # deliveries, count each user's unread. The count's subquery sees the table as it was before
 # this statement, hence the + 1 for a visible notification. A page never holds a user twice.
-_INSERT_MANY = text(
-    """
+_INSERT_MANY_SQL = """
 WITH input AS (
     SELECT * FROM unnest(
         CAST(:ids AS uuid[]), CAST(:user_ids AS uuid[]), CAST(:keys AS text[]),
@@ -198,7 +199,10 @@ SELECT inserted.id, inserted.seq, (
 ) + CASE WHEN inserted.in_app THEN 1 ELSE 0 END AS unread
 FROM inserted
 """
-).bindparams(
+# The same on the driver's connection (webrana_common.db.raw), for a single send: a third of
+# the CPU of executing it through SQLAlchemy.
+_INSERT_MANY_RAW, _RAW_PARAMS = raw.positional(_INSERT_MANY_SQL)
+_INSERT_MANY = text(_INSERT_MANY_SQL).bindparams(
     bindparam("ids", type_=ARRAY(Uuid())),
     bindparam("user_ids", type_=ARRAY(Uuid())),
     bindparam("keys", type_=ARRAY(Text())),
@@ -227,7 +231,7 @@ def _json_value(value: Any) -> Any:
 
 
 async def insert_many(
-    session: AsyncSession | AsyncConnection,
+    session: AsyncSession | AsyncConnection | asyncpg.Connection,
     common: dict[str, Any],
     rows: Sequence[dict[str, Any]],
     deliveries: Sequence[dict[str, Any]],
@@ -251,5 +255,10 @@ async def insert_many(
     params["deliveries"] = [
         {name: _json_value(d[name]) for name in _DELIVERY_FIELDS} for d in deliveries
     ]
+    if isinstance(session, asyncpg.Connection):
+        params["data"] = raw.as_json(params["data"])
+        params["deliveries"] = raw.as_json(params["deliveries"])
+        records = await session.fetch(_INSERT_MANY_RAW, *(params[n] for n in _RAW_PARAMS))
+        return {r["id"]: (int(r["seq"]), int(r["unread"])) for r in records}
     result = await session.execute(_INSERT_MANY, params)
     return {row.id: (int(row.seq), int(row.unread)) for row in result}

@@ -4,11 +4,13 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
+import asyncpg
 from sqlalchemy import Row, bindparam, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from notification_service.preferences.models import Preference
+from webrana_common.db import raw
 from webrana_common.db.base import utcnow
 
 _TABLE = Preference.__table__
@@ -17,8 +19,16 @@ _TABLE = Preference.__table__
 _GET = select(_TABLE).where(_TABLE.c.user_id == bindparam("user_id"))
 
 
-async def get(session: AsyncSession | AsyncConnection, user_id: uuid.UUID) -> Row[Any] | None:
-    """A plain row (not an ORM object): read on every send, so kept cheap."""
+_GET_RAW = f"SELECT {raw.columns(Preference)} FROM notification_preferences WHERE user_id = $1"  # noqa: S608
+
+
+async def get(
+    session: AsyncSession | AsyncConnection | asyncpg.Connection, user_id: uuid.UUID
+) -> Row[Any] | Preference | None:
+    """A plain row, or a detached Preference on the driver's connection (webrana_common.db.raw):
+    read on every send, so kept cheap."""
+    if isinstance(session, asyncpg.Connection):
+        return raw.load(Preference, await session.fetchrow(_GET_RAW, user_id))
     return (await session.execute(_GET, {"user_id": user_id})).first()
 
 

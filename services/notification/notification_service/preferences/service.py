@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, time
 from typing import Any
 
+import asyncpg
 from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
@@ -73,7 +74,9 @@ class Preferences:
         return quiet_until(now, self.quiet_start, self.quiet_end)
 
 
-async def load(session: AsyncSession | AsyncConnection, user_id: uuid.UUID) -> Preferences:
+async def load(
+    session: AsyncSession | AsyncConnection | asyncpg.Connection, user_id: uuid.UUID
+) -> Preferences:
     return Preferences.of(await repository.get(session, user_id))
 
 

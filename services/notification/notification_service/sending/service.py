@@ -51,15 +51,16 @@ def check_data(body: SendNotification) -> EventData:
 async def send(
     engine: AsyncEngine, db: Database, senders: Senders, body: SendNotification, key: str
 ) -> SendResult:
-    """The hot path of the service, on the autocommit engine: two statements, no transaction
-    around them (the insert is one atomic statement, see `insert_many`), and no pool pre-ping.
+    """The hot path of the service, on the driver's connection (webrana_common.db.raw): two
+    statements, no transaction around them (the insert is one atomic statement, see
+    `insert_many`). A duplicate's outcomes are read on the autocommit `engine`.
 
     A key stored before is found by the insert itself (ON CONFLICT), not by a lookup first,
     so two racing requests cannot both win."""
     data = check_data(body)
     spec = EVENTS[body.event]
     now = utcnow()
-    async with engine.connect() as connection:
+    async with db.driver() as connection:
         # The user (Redis, or auth) and their preferences (the database) at the same time;
         # both finish before the connection goes back to the pool, even when one fails.
         user, choices = await asyncio.gather(
@@ -82,8 +83,9 @@ async def send(
         in_app = senders.renderer.in_app(body.event, user.locale, data)
         outgoing = Outgoing(user, key, plans, in_app)
         stored = await store(connection, spec, data.model_dump(mode="json"), [outgoing], now=now)
-        if not stored:
-            return await _duplicate(connection, key)
+    if not stored:
+        async with engine.connect() as reader:
+            return await _duplicate(reader, key)
     dispatch_now(db, senders.hub, senders.queue, stored)
     return SendResult(
         notification_id=stored[0].notification_id,

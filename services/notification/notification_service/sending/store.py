@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+import asyncpg
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from notification_service.clients import AuthUser
@@ -46,7 +47,7 @@ class Stored:
 
 
 async def store(
-    session: AsyncSession | AsyncConnection,
+    session: AsyncSession | AsyncConnection | asyncpg.Connection,
     spec: EventSpec,
     data: dict[str, Any],
     outgoing: Sequence[Outgoing],
