@@ -21,6 +21,13 @@ async def get(session: AsyncSession, order_id: uuid.UUID, *, lock: bool = False)
 _LOCK_ROW = f"SELECT {raw.columns(Order)} FROM orders WHERE id = $1 FOR UPDATE"  # noqa: S608
 
 
+_ROW = f"SELECT {raw.columns(Order)} FROM orders WHERE id = $1"  # noqa: S608
+
+
+async def row(connection: asyncpg.Connection, order_id: uuid.UUID) -> Order | None:
+    return raw.load(Order, await connection.fetchrow(_ROW, order_id))
+
+
 async def lock_row(connection: asyncpg.Connection, order_id: uuid.UUID) -> Order | None:
     """`get(lock=True)` on the driver's connection (webrana_common.db.raw): a detached Order,
     which the caller changes through explicit statements (`transitions.move_now`)."""

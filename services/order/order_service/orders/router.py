@@ -19,7 +19,7 @@ from order_service.orders.schemas import (
 )
 from webrana_common.auth.api_keys import Internal
 from webrana_common.auth.dependencies import CurrentUser
-from webrana_common.db.session import ReadSessionDep, SessionDep
+from webrana_common.db.session import DatabaseDep, ReadSessionDep, SessionDep
 from webrana_common.openapi import INTERNAL_AUTH, problems
 from webrana_common.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, make_page
 
@@ -107,9 +107,9 @@ async def list_orders(
     summary="One of my orders, with its timeline",
     responses=problems(**USER_AUTH, s404="order_not_found"),
 )
-async def get_order(order_id: uuid.UUID, user: CurrentUser, session: ReadSessionDep) -> OrderDetail:
-    order = await service.get_for_user(session, order_id, user.user_id)
-    return OrderDetail.build(order, await service.timeline(session, order))
+async def get_order(order_id: uuid.UUID, user: CurrentUser, db: DatabaseDep) -> OrderDetail:
+    order, events = await service.detail_for_user(db, order_id, user.user_id)
+    return OrderDetail.build(order, events)
 
 
 @router.post(

@@ -11,7 +11,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from order_service import billing_messages, notifications
@@ -31,6 +30,7 @@ from order_service.provisioning import queue
 from webrana_common.db import raw
 from webrana_common.db.base import utcnow
 from webrana_common.db.raw import RawTransaction
+from webrana_common.db.session import Database
 from webrana_common.errors import AppError
 
 log = logging.getLogger("order.orders")
@@ -202,14 +202,15 @@ async def invoice_made(
         found = uuid.UUID(str(made["id"])), str(made["number"])
     except (TypeError, KeyError, ValueError):
         return None  # no answer (the send failed; the outbox retries), or not an invoice
-    async with ctx.db.autocommit() as connection:
+    async with ctx.db.driver() as connection:
         # Payment may have recorded it first: the same values, so either write is right.
-        await connection.execute(
-            update(Order)
-            .where(Order.id == order.id, Order.invoice_id.is_(None))
-            .values(invoice_id=found[0], invoice_number=found[1])
-        )
+        await connection.execute(_INVOICE_MADE, order.id, *found)
     return found
+
+
+_INVOICE_MADE = (
+    "UPDATE orders SET invoice_id = $2, invoice_number = $3 WHERE id = $1 AND invoice_id IS NULL"
+)
 
 
 async def _compensate(ctx: OrderContext, order: Order) -> None:
@@ -217,6 +218,19 @@ async def _compensate(ctx: OrderContext, order: Order) -> None:
         return
     async with ctx.db.session() as session:
         await billing_messages.release_promo(session, order, "order not placed")
+
+
+async def detail_for_user(
+    db: Database, order_id: uuid.UUID, user_id: uuid.UUID
+) -> tuple[Order, list[OrderEvent]]:
+    """The order and its timeline, as every client polls it: two statements on the driver's
+    connection (webrana_common.db.raw)."""
+    async with db.driver() as connection:
+        order = await repository.row(connection, order_id)
+        # Someone else's order is "not found", never "forbidden".
+        if order is None or order.user_id != user_id:
+            raise OrderNotFound(f"No order {order_id}")
+        return order, await repository.event_rows(connection, order.id)
 
 
 async def get_for_user(session: AsyncSession, order_id: uuid.UUID, user_id: uuid.UUID) -> Order:
