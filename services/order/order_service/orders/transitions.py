@@ -42,18 +42,32 @@ def record(
     from_status: str | None = None,
     to_status: str | None = None,
 ) -> OrderEvent:
-    event = OrderEvent(
-        order_id=order.id,
+    event = _event(order.id, action, actor, utcnow(), reason, data, from_status, to_status)
+    session.add(event)
+    return event
+
+
+def _event(
+    order_id: uuid.UUID,
+    action: str,
+    actor: str,
+    now: datetime,
+    reason: str | None,
+    data: dict[str, Any] | None,
+    from_status: str | None,
+    to_status: str | None,
+) -> OrderEvent:
+    return OrderEvent(
+        id=uuid.uuid4(),
+        order_id=order_id,
         action=action,
         from_status=from_status,
         to_status=to_status,
         actor=actor,
         reason=reason,
         data=data or {},
-        created_at=utcnow(),
+        created_at=now,
     )
-    session.add(event)
-    return event
 
 
 def _check(order: Order, target: OrderStatus) -> None:
@@ -108,17 +122,7 @@ async def record_now(
     from_status: str | None = None,
     to_status: str | None = None,
 ) -> OrderEvent:
-    event = OrderEvent(
-        id=uuid.uuid4(),
-        order_id=order_id,
-        action=action,
-        from_status=from_status,
-        to_status=to_status,
-        actor=actor,
-        reason=reason,
-        data=data or {},
-        created_at=now,
-    )
+    event = _event(order_id, action, actor, now, reason, data, from_status, to_status)
     await raw.insert(transaction.connection, event)
     return event
 
