@@ -83,18 +83,6 @@ async def unread_count(session: AsyncSession | AsyncConnection, user_id: uuid.UU
     return int(await session.scalar(stmt) or 0)
 
 
-async def unread_counts(
-    session: AsyncSession, user_ids: Sequence[uuid.UUID]
-) -> dict[uuid.UUID, int]:
-    stmt = (
-        select(Notification.user_id, func.count())
-        .where(Notification.user_id.in_(user_ids), Notification.read_at.is_(None), _VISIBLE)
-        .group_by(Notification.user_id)
-    )
-    counts = {row[0]: int(row[1]) for row in await session.execute(stmt)}
-    return {user_id: counts.get(user_id, 0) for user_id in user_ids}
-
-
 async def mark_read(
     session: AsyncSession, user_id: uuid.UUID, up_to_seq: int | None, now: datetime
 ) -> list[uuid.UUID]:
