@@ -30,6 +30,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import re
 import shutil
 import statistics
 import tempfile
@@ -44,6 +45,7 @@ import asyncpg
 import httpx
 import psutil
 
+from devstack.fleet import HOST, SERVICE_PORTS
 from tests.e2e.flow_helpers import (
     Customer,
     Endpoints,
@@ -239,13 +241,36 @@ async def _transactions(fleet: FlowFleet) -> dict[str, int]:
 def _print_cpu(before: dict[str, float], after: dict[str, float], flows: int) -> None:
     spent = {name: after[name] - before.get(name, 0.0) for name in after}
     total = sum(spent.values())
-    top = sorted(spent.items(), key=lambda item: -item[1])[:10]
+    ranked = sorted(spent.items(), key=lambda item: -item[1])
     per_flow = f", {total / flows * 1000:.0f} ms per ACTIVE flow" if flows else ""
     print(f"   CPU during the run: {total:.1f} s in all{per_flow}; by process:", flush=True)
+    scale = 1000 / flows if flows else 0.0
     print(
-        "     " + ", ".join(f"{name} {seconds:.1f} s" for name, seconds in top if seconds >= 0.05),
+        "     "
+        + ", ".join(
+            f"{name} {seconds:.1f} s" + (f" ({seconds * scale:.1f} ms/flow)" if flows else "")
+            for name, seconds in ranked
+            if seconds >= 0.05
+        ),
         flush=True,
     )
+
+
+async def _served(client: httpx.AsyncClient, fleet: FlowFleet) -> Counter[str]:
+    """Requests each service has answered so far, by route (its Prometheus counters)."""
+    served: Counter[str] = Counter()
+    for service, port in SERVICE_PORTS.items():
+        with contextlib.suppress(httpx.HTTPError):
+            text = (await client.get(f"http://{HOST}:{port + fleet.offset}/metrics")).text
+            for line in text.splitlines():
+                if not line.startswith("http_requests_total{"):
+                    continue
+                labels, _, value = line.rpartition(" ")
+                fields = dict(re.findall(r'(\w+)="([^"]*)"', labels))
+                served[f"{service} {fields.get('method')} {fields.get('route')}"] += int(
+                    float(value)
+                )
+    return served
 
 
 def _call_name(request: httpx.Request) -> str:
@@ -460,6 +485,7 @@ async def main(smoke: bool) -> None:
             load_before = os.getloadavg()
             cpu_before = _cpu_seconds(fleet)
             xacts_before = await _transactions(fleet)
+            served_before = await _served(client, fleet)
             calls.clear()
             flows, start, end = await _load(
                 client, api, customers, lives, offers, concurrency, duration
@@ -467,6 +493,8 @@ async def main(smoke: bool) -> None:
             cpu_after = _cpu_seconds(fleet)
             await asyncio.sleep(0.6)  # pg_stat_database is flushed every 500 ms at most
             xacts_after = await _transactions(fleet)
+            served = await _served(client, fleet)
+            served.subtract(served_before)
             load_after = os.getloadavg()
         _report(flows, start, end, concurrency, smoke, load_before, load_after)
         _print_cpu(cpu_before, cpu_after, sum(1 for f in flows if f.active_at is not None))
@@ -480,6 +508,15 @@ async def main(smoke: bool) -> None:
         print(
             "   client requests per flow: "
             + ", ".join(f"{name} {n / max(1, len(flows)):.1f}" for name, n in calls.most_common()),
+            flush=True,
+        )
+        print(
+            "   requests the services answered, per flow: "
+            + ", ".join(
+                f"{name} {n / per_flow:.1f}"
+                for name, n in served.most_common()
+                if n / per_flow >= 0.05 and not name.endswith(" /metrics")
+            ),
             flush=True,
         )
         problems, figures = await _audit(fleet, api, flows)

@@ -260,9 +260,10 @@ SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 ReadSessionDep = Annotated[AsyncSession, Depends(get_read_session, scope="function")]
 
 
-def get_database(conn: HTTPConnection) -> Database:
+async def get_database(conn: HTTPConnection) -> Database:
     """FastAPI dependency: the app's Database, for a route that opens its own transaction on
-    the driver's connection (`Database.transaction`)."""
+    the driver's connection (`Database.transaction`). Async although it awaits nothing: FastAPI
+    runs a plain `def` dependency on a worker thread, a handoff that cost more than the query."""
     return conn.app.state.db
 
 
