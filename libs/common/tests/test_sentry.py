@@ -105,6 +105,11 @@ async def client(sandbox_url: str) -> AsyncIterator[httpx.AsyncClient]:
     async def sign_in(login: Login) -> dict[str, str]:
         return {"email": login.email}
 
+    @app.get("/crash/{n}")
+    async def crash(n: int) -> dict[str, str]:
+        await asyncio.sleep(0.05)  # the ten requests overlap
+        raise RuntimeError(f"crash {n}")
+
     @app.get("/unavailable")
     async def unavailable() -> dict[str, str]:
         raise ServiceUnavailable("the provider is down")
@@ -181,6 +186,68 @@ async def test_server_error_raised_as_app_error_is_reported(
     [event] = [i["payload"] for i in envelope["items"] if i["type"] == "event"]
     assert event["exception"]["values"][-1]["type"] == "ServiceUnavailable"
     assert event["tags"]["request_id"] == response.headers["x-request-id"]
+
+
+async def test_concurrent_failures_each_carry_their_own_request(
+    client: httpx.AsyncClient, sandbox_url: str
+) -> None:
+    """Each request has a Sentry scope of its own: ten bugs at once, ten reports, each naming
+    its own request id, URL and route."""
+    responses = await asyncio.gather(
+        *(client.get(f"/crash/{n}", params={"page": n}) for n in range(10))
+    )
+    assert {r.status_code for r in responses} == {500}
+
+    envelopes = await wait_for_events(sandbox_url, 10)
+    events = [i["payload"] for e in envelopes for i in e["items"] if i["type"] == "event"]
+    seen = {
+        event["tags"]["request_id"]: (
+            event["request"]["url"],
+            event["request"]["query_string"],
+            event["transaction"],
+            event["exception"]["values"][-1]["value"],
+        )
+        for event in events
+    }
+    assert len(events) == 10
+    assert seen == {
+        r.headers["x-request-id"]: (
+            f"{client.base_url}/crash/{n}",
+            f"page={n}",
+            "/crash/{n}",
+            f"crash {n}",
+        )
+        for n, r in enumerate(responses)
+    }
+
+
+async def test_with_tracing_a_failure_is_reported_once(sandbox_url: str) -> None:
+    """With tracing on, sentry-sdk's own Starlette/FastAPI integrations report the request."""
+    port = sandbox_url.rsplit(":", 1)[1]
+    settings = ServiceSettings(
+        service_name="sentrytracing",
+        sentry_dsn=f"http://publickey@127.0.0.1:{port}/1",
+        sentry_traces_sample_rate=1.0,
+    )
+    app = create_service_app(settings, title="sentry test", description="tracing")
+
+    @app.get("/explode")
+    async def explode() -> dict[str, str]:
+        raise RuntimeError("traced explosion")
+
+    with LiveServer(app) as server:
+        # A connection per request: the server closes one after a bug.
+        response = await asyncio.to_thread(httpx.get, f"{server.url}/explode")
+        assert response.status_code == 500
+        # A later bug's report marks the point by which a duplicate would have arrived.
+        assert (await asyncio.to_thread(httpx.get, f"{server.url}/explode")).status_code == 500
+        envelopes = await wait_for_events(sandbox_url, 2)
+    events = [i["payload"] for e in envelopes for i in e["items"] if i["type"] == "event"]
+    assert len(events) == 2
+    assert events[0]["tags"]["request_id"] == response.headers["x-request-id"]
+    assert events[0]["request"]["url"] == f"{server.url}/explode"
+    transactions = [i for e in received(sandbox_url, "transaction") for i in e["items"]]
+    assert transactions  # traced: the requests' transactions arrive too
 
 
 def test_before_send_drops_expected_client_errors_and_keeps_server_errors() -> None:

@@ -10,6 +10,8 @@ from contextvars import ContextVar
 import sentry_sdk
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from webrana_common.sentry import request_scope
+
 HEADER = "X-Request-ID"
 MAX_LENGTH = 128
 _SAFE = re.compile(r"[^A-Za-z0-9._:\-]")
@@ -42,7 +44,8 @@ class RequestIdMiddleware:
     """Pure ASGI, so the id lives in a contextvar seen by handlers, logs and outgoing calls.
 
     It also turns an unhandled exception into a problem+json 500 that carries the request id
-    header, then re-raises so the server log and Sentry still get the stack.
+    header, then re-raises so the server log and Sentry (`sentry.request_scope`, each request
+    in a Sentry scope of its own) still get the stack.
     """
 
     def __init__(self, app: ASGIApp) -> None:
@@ -60,7 +63,13 @@ class RequestIdMiddleware:
         request_id = sanitize_request_id(incoming) or new_request_id()
         _request_id.set(request_id)
         scope.setdefault("state", {})["request_id"] = request_id
-        sentry_sdk.get_isolation_scope().set_tag("request_id", request_id)
+        if sentry_sdk.get_client().is_active():
+            with request_scope(scope, request_id):
+                await self._handle(scope, receive, send, request_id)
+        else:
+            await self._handle(scope, receive, send, request_id)
+
+    async def _handle(self, scope: Scope, receive: Receive, send: Send, request_id: str) -> None:
         started = False
 
         async def send_with_id(message: Message) -> None:

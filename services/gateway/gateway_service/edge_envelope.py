@@ -21,6 +21,7 @@ from gateway_service.security_headers import SecurityHeaders
 from webrana_common.metrics import KNOWN_METHODS, OTHER_METHOD, UNMATCHED, HttpMetrics
 from webrana_common.problem import internal_error_response
 from webrana_common.request_id import sanitize_request_id, set_request_id
+from webrana_common.sentry import request_scope
 
 _REQUEST_ID = b"x-request-id"
 
@@ -47,7 +48,12 @@ class EdgeEnvelope:
         if self._sentry is None:  # Sentry starts with the lifespan, before any request
             self._sentry = sentry_sdk.get_client().is_active()
         if self._sentry:
-            sentry_sdk.get_isolation_scope().set_tag("request_id", request_id)
+            with request_scope(scope, request_id):
+                await self._handle(scope, receive, send, request_id)
+        else:
+            await self._handle(scope, receive, send, request_id)
+
+    async def _handle(self, scope: Scope, receive: Receive, send: Send, request_id: str) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
