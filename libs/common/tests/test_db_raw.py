@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Any
 
+import asyncpg
 import pytest
 from sqlalchemy import Integer, String
 from sqlalchemy.dialects.postgresql import JSONB
@@ -92,3 +93,36 @@ def test_named_parameters_become_positional_in_order_of_first_use() -> None:
     )
     assert sql == "SELECT CAST($1 AS uuid[]), $2, x::text, $2, 'a:b' WHERE y = $3"
     assert names == ["ids", "at", "ids_2"]
+
+
+async def test_an_insert_along_an_update_happens_with_it_or_not_at_all(db: Database) -> None:
+    first = Ticket(key="INV-10", details={"n": 1})
+    async with db.driver() as connection:
+        assert await raw.insert(connection, first)
+        # The update and the insert in one statement, outside any transaction.
+        assert await raw.insert(
+            connection,
+            Ticket(key="INV-11", details={"n": 2}),
+            along=("UPDATE tickets SET tries = tries + $2 WHERE id = $1", [first.id, 5]),
+        )
+        # A held key without skip_conflicts: the statement fails, the update with it.
+        with pytest.raises(asyncpg.UniqueViolationError):
+            await raw.insert(
+                connection,
+                Ticket(key="INV-11", details={"n": 3}),
+                along=("UPDATE tickets SET note = $2 WHERE id = $1", [first.id, "lost"]),
+            )
+        # With skip_conflicts the row is left out, and the update still runs.
+        skipped = await raw.insert(
+            connection,
+            Ticket(key="INV-11", details={"n": 4}),
+            skip_conflicts=True,
+            along=("UPDATE tickets SET note = $2 WHERE id = $1", [first.id, "kept"]),
+        )
+        rows = await connection.fetch("SELECT key, tries, note, details FROM tickets ORDER BY key")
+
+    assert skipped is False
+    assert [(r["key"], r["tries"], r["note"]) for r in rows] == [
+        ("INV-10", 5, "kept"),
+        ("INV-11", 0, None),
+    ]

@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 import json
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -43,9 +43,9 @@ class RawTransaction:
 
 
 @functools.cache
-def _insert_sql(table: Table, skip_conflicts: bool) -> str:
+def _insert_sql(table: Table, skip_conflicts: bool, first: int = 1) -> str:
     names = [c.name for c in table.columns]
-    marks = ", ".join(f"${n}" for n in range(1, len(names) + 1))
+    marks = ", ".join(f"${n}" for n in range(first, first + len(names)))
     sql = f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({marks})"  # noqa: S608
     return sql + " ON CONFLICT DO NOTHING" if skip_conflicts else sql
 
@@ -64,14 +64,27 @@ def _value(column: Column[Any], instance: Any) -> Any:
 
 
 async def insert(
-    connection: asyncpg.Connection, instance: Any, *, skip_conflicts: bool = False
+    connection: asyncpg.Connection,
+    instance: Any,
+    *,
+    skip_conflicts: bool = False,
+    along: tuple[str, Sequence[Any]] | None = None,
 ) -> bool:
     """INSERT a new (transient) mapped instance as one row, its Python-side column defaults
     applied as a flush would; with `skip_conflicts`, False when a unique key already held it
-    (ON CONFLICT DO NOTHING: no error, no savepoint needed)."""
+    (ON CONFLICT DO NOTHING: no error, no savepoint needed).
+
+    `along`: a data-modifying statement (an UPDATE; parameters `$1`..`$k`) run as a CTE of
+    the same statement: both or neither, in one round trip, inside a transaction or not. It
+    runs even when the row is skipped as a conflict."""
     table = instance.__table__
     values = [_value(column, instance) for column in table.columns]
-    status = await connection.execute(_insert_sql(table, skip_conflicts), *values)
+    if along is None:
+        status = await connection.execute(_insert_sql(table, skip_conflicts), *values)
+    else:
+        sql, args = along
+        insert_sql = _insert_sql(table, skip_conflicts, len(args) + 1)
+        status = await connection.execute(f"WITH along AS ({sql}) {insert_sql}", *args, *values)
     return status.endswith(" 1")
 
 

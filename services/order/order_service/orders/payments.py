@@ -40,7 +40,7 @@ async def _paid(
             # left in the timeline for an admin to refund.
             log.warning("payment for a closed order", extra={"order": order.number})
             await transitions.record_now(
-                transaction,
+                transaction.connection,
                 order.id,
                 "payment_after_close",
                 actor=ACTOR,
@@ -83,7 +83,7 @@ async def _refunded(transaction: RawTransaction, order: Order, body: PaymentStat
     if any(row["data"].get("occurred_at") == data["occurred_at"] for row in known):
         return False
     await transitions.record_now(
-        transaction,
+        transaction.connection,
         order.id,
         "billing_refunded",
         actor=ACTOR,

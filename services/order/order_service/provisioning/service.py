@@ -145,12 +145,10 @@ async def _request(ctx: OrderContext, order: Order, task: ProvisioningTask) -> N
     task.provider_instance_id = str(answer["provider_instance_id"])
     task.state = TaskState.POLLING
     now = utcnow()
-    async with ctx.db.transaction() as transaction:
-        await transaction.connection.execute(
-            _REQUESTED, order.id, task.provider_instance_id, _lease(ctx, now), now
-        )
+    async with ctx.db.driver() as connection:
+        # One statement: the task and its timeline entry together, no transaction needed.
         await transitions.record_now(
-            transaction,
+            connection,
             order.id,
             "server_requested",
             actor=ACTOR,
@@ -160,6 +158,7 @@ async def _request(ctx: OrderContext, order: Order, task: ProvisioningTask) -> N
                 "provider_instance_id": task.provider_instance_id,
                 "replayed": bool(answer.get("replayed")),
             },
+            along=(_REQUESTED, [order.id, task.provider_instance_id, _lease(ctx, now), now]),
         )
 
 
