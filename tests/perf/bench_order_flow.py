@@ -11,7 +11,9 @@ running complete flows over HTTP through the gateway, back to back, for 60 s:
 Printed: flows/s sustained (flows that reached ACTIVE inside the window), p50/p95 of order
 creation, p50/p95 from the stand-in's payment to ACTIVE (as the client saw it: VPS_ACTIVE on
 its socket, and as the databases recorded it: billing's callback row -> order's
-activated_at), then a count in the databases that no flow was lost or duplicated: one
+activated_at), CPU per flow of every process, transactions per flow of every database,
+requests per flow each service answered (its Prometheus counters, by route), then a count in
+the databases that no flow was lost or duplicated: one
 order per 201, one invoice per order, one PAID payment and one callback per invoice, one
 provisioning task, one provider request and one cloud server per paid order, every paid order
 ACTIVE after the drain.
