@@ -263,21 +263,23 @@ def _print_cpu(before: dict[str, float], after: dict[str, float], flows: int) ->
     )
 
 
-async def _served(client: httpx.AsyncClient, fleet: FlowFleet) -> Counter[str]:
-    """Requests each service has answered so far, by route (its Prometheus counters)."""
+async def _served(client: httpx.AsyncClient, fleet: FlowFleet) -> tuple[Counter[str], Counter[str]]:
+    """Requests each service has answered so far by route, and the seconds they took (its
+    Prometheus series)."""
     served: Counter[str] = Counter()
+    seconds: Counter[str] = Counter()
+    series = {"http_requests_total{": served, "http_request_duration_seconds_sum{": seconds}
     for service, port in SERVICE_PORTS.items():
         with contextlib.suppress(httpx.HTTPError):
             text = (await client.get(f"http://{HOST}:{port + fleet.offset}/metrics")).text
             for line in text.splitlines():
-                if not line.startswith("http_requests_total{"):
+                into = next((c for prefix, c in series.items() if line.startswith(prefix)), None)
+                if into is None:
                     continue
                 labels, _, value = line.rpartition(" ")
                 fields = dict(re.findall(r'(\w+)="([^"]*)"', labels))
-                served[f"{service} {fields.get('method')} {fields.get('route')}"] += int(
-                    float(value)
-                )
-    return served
+                into[f"{service} {fields.get('method')} {fields.get('route')}"] += float(value)
+    return served, seconds
 
 
 def _call_name(request: httpx.Request) -> str:
@@ -492,7 +494,7 @@ async def main(smoke: bool) -> None:
             load_before = os.getloadavg()
             cpu_before = _cpu_seconds(fleet)
             xacts_before = await _transactions(fleet)
-            served_before = await _served(client, fleet)
+            served_before, seconds_before = await _served(client, fleet)
             calls.clear()
             flows, start, end = await _load(
                 client, api, customers, lives, offers, concurrency, duration
@@ -500,8 +502,9 @@ async def main(smoke: bool) -> None:
             cpu_after = _cpu_seconds(fleet)
             await asyncio.sleep(0.6)  # pg_stat_database is flushed every 500 ms at most
             xacts_after = await _transactions(fleet)
-            served = await _served(client, fleet)
+            served, seconds = await _served(client, fleet)
             served.subtract(served_before)
+            seconds.subtract(seconds_before)
             load_after = os.getloadavg()
         _report(flows, start, end, concurrency, smoke, load_before, load_after)
         _print_cpu(cpu_before, cpu_after, sum(1 for f in flows if f.active_at is not None))
@@ -518,9 +521,9 @@ async def main(smoke: bool) -> None:
             flush=True,
         )
         print(
-            "   requests the services answered, per flow: "
+            "   requests the services answered, per flow (mean time to answer): "
             + ", ".join(
-                f"{name} {n / per_flow:.1f}"
+                f"{name} {n / per_flow:.1f} ({seconds[name] / n * 1000:.0f} ms)"
                 for name, n in served.most_common()
                 if n / per_flow >= 0.05 and not name.endswith(" /metrics")
             ),

@@ -4,17 +4,13 @@ connections kept open between messages."""
 from __future__ import annotations
 
 import asyncio
+import binascii
 import contextlib
-import io
+import secrets
 import ssl
 import time
 from dataclasses import dataclass
-from email import policy
-from email.charset import QP, Charset
-from email.generator import BytesGenerator
 from email.header import Header
-from email.mime.multipart import MIMEMultipart
-from email.mime.text import MIMEText
 from email.utils import formataddr, formatdate, make_msgid, parseaddr
 
 import aiosmtplib
@@ -40,17 +36,6 @@ def is_permanent(exc: Exception) -> bool:
     return False
 
 
-# Bodies in quoted-printable: readable in a raw mail, safe for any relay (7-bit).
-_UTF8 = Charset("utf-8")
-_UTF8.body_encoding = QP
-
-
-# compat32 (what `email.mime` builds) with CRLF, folding no header: a long List-Unsubscribe
-# URL folded onto its own line reads back with a leading space in some parsers. Every header
-# we write is one line well under RFC 5322's 998 characters.
-_WIRE = policy.compat32.clone(linesep="\r\n", max_line_length=None)
-
-
 @dataclass(frozen=True)
 class Mail:
     """A message ready for the relay: its envelope and its bytes."""
@@ -60,9 +45,25 @@ class Mail:
     data: bytes
 
 
-def _header(value: str) -> str | Header:
-    """RFC 2047 encoded only when it must be."""
-    return value if value.isascii() else Header(value, "utf-8")
+def _header(value: str) -> str:
+    """One header line's value: RFC 2047 encoded only when it must be (the 7-bit wire)."""
+    if "\r" in value or "\n" in value:
+        raise ValueError("a header value must be one line")
+    return value if value.isascii() else Header(value, "utf-8").encode(linesep="\r\n")
+
+
+def _part(boundary: str, subtype: str, body: str) -> bytes:
+    """One body part, quoted-printable (readable in a raw mail, safe for any relay: 7-bit)
+    with CRLF line ends. The CRLF before the next boundary belongs to the boundary."""
+    encoded = binascii.b2a_qp(body.replace("\r\n", "\n").encode("utf-8"), istext=True)
+    return b"".join(
+        [
+            f'--{boundary}\r\nContent-Type: text/{subtype}; charset="utf-8"\r\n'
+            "Content-Transfer-Encoding: quoted-printable\r\n\r\n".encode("ascii"),
+            encoded.replace(b"\n", b"\r\n"),
+            b"\r\n",
+        ]
+    )
 
 
 # A connection, its greeting, EHLO, STARTTLS and login cost the relay and us more than the
@@ -94,28 +95,35 @@ class Mailer:
         unsubscribe_url: str | None = None,
         auto_submitted: bool = True,
     ) -> Mail:
-        """multipart/alternative, text then HTML. Built with the `email.mime` classes (the
-        compat32 policy): `EmailMessage` parses every header it is given through its header
-        registry, 1.7 ms of CPU per mail against 0.1 ms, most of a mail's cost in the worker.
-        Header values are one line already (the renderer's subject, addresses, our URLs)."""
-        message = MIMEMultipart("alternative")
-        message["From"] = self._from
-        message["To"] = to
-        message["Subject"] = _header(email.subject)
-        message["Date"] = formatdate(localtime=False, usegmt=True)
+        """multipart/alternative, text then HTML, each quoted-printable, written out directly:
+        the `email` package's message objects and generator cost about 0.9 ms of CPU per mail,
+        most of a mail's cost in the worker; this is a tenth of that (`binascii` encodes)."""
         domain = message_id_domain or parseaddr(self.sender)[1].rpartition("@")[2] or None
-        message["Message-ID"] = make_msgid(domain=domain)
+        boundary = f"=_{secrets.token_hex(12)}"  # never inside a QP body: "=_" is not valid QP
+        headers = [
+            ("MIME-Version", "1.0"),
+            ("Content-Type", f'multipart/alternative; boundary="{boundary}"'),
+            ("From", self._from),
+            ("To", to),
+            ("Subject", email.subject),
+            ("Date", formatdate(localtime=False, usegmt=True)),
+            ("Message-ID", make_msgid(domain=domain)),
+        ]
         if auto_submitted:
-            message["Auto-Submitted"] = "auto-generated"
+            headers.append(("Auto-Submitted", "auto-generated"))
         if unsubscribe_url:
             # RFC 2369 + RFC 8058: mail clients show an unsubscribe button that POSTs here.
-            message["List-Unsubscribe"] = f"<{unsubscribe_url}>"
-            message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
-        message.attach(MIMEText(email.text, "plain", _UTF8))
-        message.attach(MIMEText(email.html, "html", _UTF8))
-        with io.BytesIO() as out:
-            BytesGenerator(out, mangle_from_=False, policy=_WIRE).flatten(message)
-            data = out.getvalue()
+            headers.append(("List-Unsubscribe", f"<{unsubscribe_url}>"))
+            headers.append(("List-Unsubscribe-Post", "List-Unsubscribe=One-Click"))
+        data = b"".join(
+            [
+                *(f"{name}: {_header(value)}\r\n".encode("ascii") for name, value in headers),
+                b"\r\n",
+                _part(boundary, "plain", email.text),
+                _part(boundary, "html", email.html),
+                f"--{boundary}--\r\n".encode("ascii"),
+            ]
+        )
         return Mail(parseaddr(self.sender)[1], [to], data)
 
     async def send(self, mail: Mail) -> None:

@@ -4,8 +4,11 @@ raw message stays 7-bit for any relay, and the headers a mail client relies on a
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from email import message_from_bytes, policy
 from email.utils import parsedate_to_datetime
 from typing import Any
+
+import pytest
 
 from devstack.sandbox.smtp import parse_fields
 from notification_service.deliveries.mailer import Mail, Mailer
@@ -63,3 +66,38 @@ def test_an_ascii_sender_is_not_encoded(make_settings: Any) -> None:
     raw, _ = _read(mailer.build("siti@example.com", EMAIL))
 
     assert b"\r\nFrom: WeBrana Cloud <no-reply@webrana.cloud>\r\n" in raw
+
+
+def test_awkward_bodies_survive_and_lines_stay_short(make_settings: Any) -> None:
+    """What quoted-printable must get right: long lines (soft breaks), '=' signs, trailing
+    spaces, a lone dot, 'From ' at a line start, and text that looks like the boundary."""
+    text = (
+        "Tagihan INV-20261123-00042 = Rp 150.000 " + "é" * 120 + "\n"
+        "trailing spaces   \n"
+        ".\n"
+        "From the team\n"
+        "--=_not-a-boundary\n"
+        "no newline at the end"
+    )
+    html = "<p>" + "x" * 500 + "</p>\r\n<p>=3D stays text</p>"
+    mailer = Mailer(make_settings(smtp_from="WeBrana Cloud <no-reply@webrana.cloud>"))
+
+    built = mailer.build("siti@example.com", Email(subject="Tagihan", text=text, html=html))
+    message = message_from_bytes(built.data, policy=policy.default)
+
+    assert message.get_content_type() == "multipart/alternative"
+    plain, rich = message.iter_parts()
+    assert plain.get_content().replace("\r\n", "\n") == text
+    assert rich.get_content().replace("\r\n", "\n") == html.replace("\r\n", "\n")
+    assert max(len(line) for line in built.data.split(b"\r\n")) <= 78
+    assert max(built.data) < 128
+
+
+def test_a_header_value_on_two_lines_is_refused(make_settings: Any) -> None:
+    """A subject or address carrying CR/LF would add headers of its own (header injection)."""
+    mailer = Mailer(make_settings(smtp_from="WeBrana Cloud <no-reply@webrana.cloud>"))
+
+    with pytest.raises(ValueError, match="one line"):
+        mailer.build("siti@example.com\r\nBcc: all@example.com", EMAIL)
+    with pytest.raises(ValueError, match="one line"):
+        mailer.build("siti@example.com", Email(subject="Hi\nBcc: x@y.z", text="t", html="h"))
