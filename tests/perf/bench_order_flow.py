@@ -46,6 +46,7 @@ from typing import Any
 import asyncpg
 import httpx
 import psutil
+from redis.asyncio import Redis
 
 from devstack.fleet import HOST, SERVICE_PORTS
 from tests.e2e.flow_helpers import (
@@ -233,6 +234,16 @@ def _cpu_seconds(fleet: FlowFleet) -> dict[str, float]:
                 times = psutil.Process(pid).cpu_times()
                 used[name] = used.get(name, 0.0) + times.user + times.system
     return used
+
+
+async def _redis_commands(fleet: FlowFleet) -> Counter[str]:
+    """Commands the fleet's Redis has run so far, by command (INFO commandstats)."""
+    redis = Redis.from_url(fleet.redis_url(0))
+    try:
+        stats = await redis.info("commandstats")
+    finally:
+        await redis.aclose()
+    return Counter({name.removeprefix("cmdstat_"): int(v["calls"]) for name, v in stats.items()})
 
 
 async def _transactions(fleet: FlowFleet) -> dict[str, int]:
@@ -495,6 +506,7 @@ async def main(smoke: bool) -> None:
             cpu_before = _cpu_seconds(fleet)
             xacts_before = await _transactions(fleet)
             served_before, seconds_before = await _served(client, fleet)
+            redis_before = await _redis_commands(fleet)
             calls.clear()
             flows, start, end = await _load(
                 client, api, customers, lives, offers, concurrency, duration
@@ -505,6 +517,8 @@ async def main(smoke: bool) -> None:
             served, seconds = await _served(client, fleet)
             served.subtract(served_before)
             seconds.subtract(seconds_before)
+            commands = await _redis_commands(fleet)
+            commands.subtract(redis_before)
             load_after = os.getloadavg()
         _report(flows, start, end, concurrency, smoke, load_before, load_after)
         _print_cpu(cpu_before, cpu_after, sum(1 for f in flows if f.active_at is not None))
@@ -513,6 +527,16 @@ async def main(smoke: bool) -> None:
         print(
             "   database transactions per flow: "
             + ", ".join(f"{k} {v:.1f}" for k, v in sorted(xacts.items(), key=lambda i: -i[1])),
+            flush=True,
+        )
+        print(
+            f"   Redis commands per flow: {commands.total() / per_flow:.1f} ("
+            + ", ".join(
+                f"{name} {n / per_flow:.1f}"
+                for name, n in commands.most_common()
+                if n / per_flow >= 0.05 and name != "info"
+            )
+            + ")",
             flush=True,
         )
         print(

@@ -12,6 +12,7 @@ from datetime import datetime
 from arq.connections import ArqRedis
 
 from webrana_common.db.base import utcnow
+from webrana_common.redis import UniqueJobs
 
 log = logging.getLogger("notification.queue")
 SEND_DELIVERY = "deliveries.send"
@@ -27,17 +28,17 @@ class DeliveryQueue:
     def __init__(self, pool: ArqRedis, queue_name: str) -> None:
         self.pool = pool
         self.queue_name = queue_name
+        self._jobs = UniqueJobs(pool)
 
     async def enqueue(self, delivery_id: uuid.UUID, at: datetime | None = None) -> bool:
         """False when that delivery's job is already queued or running."""
-        job = await self.pool.enqueue_job(
+        return await self._jobs.enqueue(
             SEND_DELIVERY,
             str(delivery_id),
-            _job_id=delivery_job_id(delivery_id),
-            _queue_name=self.queue_name,
-            _defer_until=at if at is not None and at > utcnow() else None,
+            job_id=delivery_job_id(delivery_id),
+            queue_name=self.queue_name,
+            defer_until=at if at is not None and at > utcnow() else None,
         )
-        return job is not None
 
     async def enqueue_many(self, items: Iterable[tuple[uuid.UUID, datetime | None]]) -> int:
         """How many were queued (the others had a job already)."""

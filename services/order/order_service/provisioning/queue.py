@@ -9,6 +9,7 @@ from typing import Any
 
 from webrana_common.db.session import after_commit
 from webrana_common.outbox import Unit
+from webrana_common.redis import UniqueJobs
 
 log = logging.getLogger("order.queue")
 PROVISION_JOB = "orders.provision"
@@ -20,7 +21,8 @@ def job_id(order_id: uuid.UUID, attempt: int) -> str:
 
 async def enqueue(arq: Any, order_id: uuid.UUID, attempt: int) -> None:
     try:
-        await arq.enqueue_job(PROVISION_JOB, str(order_id), _job_id=job_id(order_id, attempt))
+        jobs = UniqueJobs(arq)
+        await jobs.enqueue(PROVISION_JOB, str(order_id), job_id=job_id(order_id, attempt))
     except Exception:
         log.exception(
             "could not enqueue provisioning; the resume cron will",
