@@ -10,7 +10,7 @@ from auth_service.config import ARGON2_MEMORY_COST_KIB, ARGON2_TIME_COST, AuthSe
 from auth_service.passwords.hashing import PasswordHashing
 
 
-def test_production_argon2_parameters_cost_20_to_60_ms_per_verify() -> None:
+def test_production_argon2_parameters_cost_tens_of_ms_per_verify() -> None:
     hashing = PasswordHashing.from_settings(AuthSettings(environment="test"))
     assert hashing.parameters == {"time_cost": 2, "memory_cost_kib": 19456, "parallelism": 1}
     stored = hashing._hasher.hash("kopi-tubruk-di-pagi-hari")
@@ -22,7 +22,10 @@ def test_production_argon2_parameters_cost_20_to_60_ms_per_verify() -> None:
         start = time.thread_time()
         hashing._hasher.verify(stored, "kopi-tubruk-di-pagi-hari")
         timings.append((time.thread_time() - start) * 1000)
-    assert 20 <= statistics.median(timings) <= 60, timings
+    # Chosen at ~30 ms (services/auth/README.md). This machine's speed drifts by about a third:
+    # 19.8 ms was measured at its fastest (2026-11-23), 38 ms with the other core busy. Cheap
+    # parameters (a few ms) or expensive ones (login throughput) still fail here.
+    assert 15 <= statistics.median(timings) <= 60, timings
 
 
 async def test_verify_is_false_for_unknown_accounts_and_wrong_passwords() -> None:
