@@ -78,7 +78,9 @@ SMOKE_CONCURRENCY = 8
 USERS = 48
 DRAIN_SECONDS = 90.0
 INVOICE_POLL_SECONDS = 0.2
-ACTIVE_TIMEOUT = 120.0
+# A flow takes well under a second; one still waiting after this is stuck, and is reported
+# (with its order's story) rather than holding up the whole run.
+ACTIVE_TIMEOUT = 30.0
 SETTLE_SECONDS = 60.0  # after the drain, for paid orders whose flow failed at the client
 TARGET_FLOWS_PER_SECOND = 20.0
 TARGET_P95_CREATE_MS = 150.0
@@ -372,7 +374,7 @@ async def _audit(fleet: FlowFleet, api: Endpoints, flows: list[Flow]) -> tuple[l
     paid = {f.order_id for f in flows if f.charged and f.order_id}
     orders = await _fetch(
         fleet.database_url("order"),
-        "SELECT o.id::text AS id, o.status, o.activated_at,"
+        "SELECT o.id::text AS id, o.number, o.status, o.activated_at,"
         " (SELECT count(*) FROM provisioning_tasks t WHERE t.order_id = o.id) AS tasks,"
         " (SELECT count(*) FROM order_events e WHERE e.order_id = o.id"
         "   AND e.to_status = 'ACTIVE') AS activations,"
@@ -396,6 +398,12 @@ async def _audit(fleet: FlowFleet, api: Endpoints, flows: list[Flow]) -> tuple[l
         "SELECT idempotency_key, state, count(*) OVER (PARTITION BY idempotency_key) AS n"
         " FROM provision_requests",
     )
+    announced = await _fetch(
+        fleet.database_url("notification"),
+        "SELECT data->>'order_number' AS number, count(*) AS n FROM notifications"
+        " WHERE event = 'VPS_ACTIVE' GROUP BY 1",
+    )
+    vps_active = {r["number"]: r["n"] for r in announced}
     servers: Counter[str] = Counter()
     async with httpx.AsyncClient(timeout=30, trust_env=False) as client:
         for port in CLOUD_PORTS.values():
@@ -445,6 +453,10 @@ async def _audit(fleet: FlowFleet, api: Endpoints, flows: list[Flow]) -> tuple[l
     )
     check("ACTIVE orders without exactly one cloud server", [o for o in active if servers[o] != 1])
     check("cloud servers of no order", sorted(set(servers) - set(in_db)))
+    check(
+        "ACTIVE orders without exactly one VPS_ACTIVE notification",
+        [o for o in active if vps_active.get(by_order[o]["number"], 0) != 1],
+    )
 
     server_side = []
     for order_id in active:
@@ -463,6 +475,67 @@ async def _audit(fleet: FlowFleet, api: Endpoints, flows: list[Flow]) -> tuple[l
         "server_side_seconds": server_side,
     }
     return problems, figures
+
+
+async def _explain(fleet: FlowFleet, order_ids: list[str]) -> None:
+    """The story of a few failed flows' orders, as each database tells it."""
+    for order_id in order_ids:
+        order = await _fetch(
+            fleet.database_url("order"),
+            "SELECT number, status, failure_reason, invoice_number FROM orders WHERE id = $1",
+            uuid.UUID(order_id),
+        )
+        if not order:
+            print(f"   order {order_id}: not in the order database", flush=True)
+            continue
+        number, invoice = order[0]["number"], order[0]["invoice_number"]
+        events = await _fetch(
+            fleet.database_url("order"),
+            "SELECT action, to_status, created_at FROM order_events WHERE order_id = $1"
+            " ORDER BY created_at",
+            uuid.UUID(order_id),
+        )
+        bills = await _fetch(
+            fleet.database_url("billing"),
+            "SELECT i.status, (SELECT count(*) FROM tripay_callbacks c"
+            " WHERE c.merchant_ref = i.number) AS callbacks FROM invoices i WHERE i.number = $1",
+            invoice or "",
+        )
+        told = await _fetch(
+            fleet.database_url("notification"),
+            "SELECT n.event, n.seq, n.created_at, string_agg(d.channel || ' ' || d.status, ', ')"
+            " AS deliveries FROM notifications n LEFT JOIN deliveries d"
+            " ON d.notification_id = n.id WHERE n.data->>'order_number' = $1"
+            " GROUP BY n.id ORDER BY n.created_at",
+            number,
+        )
+        print(
+            f"   {number} ({order_id}): {order[0]['status']}"
+            + (f" ({order[0]['failure_reason']})" if order[0]["failure_reason"] else "")
+            + f"; invoice {invoice}: "
+            + (", ".join(f"{b['status']}, {b['callbacks']} callbacks" for b in bills) or "none"),
+            flush=True,
+        )
+        for e in events:
+            print(f"     {e['created_at']:%H:%M:%S.%f} {e['action']} -> {e['to_status']}")
+        for n in told:
+            print(
+                f"     {n['created_at']:%H:%M:%S.%f} notification {n['event']} seq {n['seq']}"
+                f" ({n['deliveries']})",
+                flush=True,
+            )
+
+
+def _save_log(fleet: FlowFleet) -> None:
+    """The fleet's whole output, kept (the run's home is removed); its warnings printed."""
+    path = Path(tempfile.gettempdir()) / f"bench-order-flow-{time.strftime('%Y%m%d-%H%M%S')}.log"
+    path.write_text("\n".join(fleet.lines) + "\n")
+    worrying = [
+        line for line in fleet.lines if re.search(r"\b(WARNING|ERROR|CRITICAL|Traceback)\b", line)
+    ]
+    print(f"   the fleet's output: {path} ({len(worrying)} warnings or errors)", flush=True)
+    for line in worrying[:20]:
+        print(f"     {line[:300]}", flush=True)
 
 
 def _tags(server: dict[str, Any]) -> list[str]:
@@ -609,6 +682,10 @@ async def main(smoke: bool) -> None:
             flush=True,
         )
         print(f"   undelivered outbox messages: {await _outboxes(fleet)}", flush=True)
+        failed = [f.order_id for f in flows if f.error and f.order_id]
+        if failed or problems:
+            await _explain(fleet, failed[:5])
+            _save_log(fleet)
         if problems:
             print("   LOST OR DUPLICATED:\n     " + "\n     ".join(problems), flush=True)
             raise SystemExit("order flow: flows lost or duplicated")
