@@ -7,6 +7,7 @@ cancel. Jobs (DigitalOcean actions, Linode events) are time windows over those s
 
 from __future__ import annotations
 
+import heapq
 import ipaddress
 import itertools
 import time
@@ -142,42 +143,68 @@ class Machine:
         )
 
 
+# RFC 2544's benchmarking range: like the documentation ranges, nobody's real server. Public
+# addresses spill over into it once those are used up; the three /24s hold only ~750, fewer
+# than the servers one `make bench` run creates.
+OVERFLOW_V4 = "198.18.0.0/15"
+
+
+class _Sequence:
+    """Addresses of `networks` in order, each handed out once until it is released; the lowest
+    released one comes back first. Hosts are generated as they are needed, not listed."""
+
+    def __init__(self, networks: Iterable[str], *, skip: int = 0, gateways: bool = True) -> None:
+        hosts = (
+            str(ip)
+            for net in networks
+            for ip in ipaddress.ip_network(net).hosts()
+            if gateways or not str(ip).endswith(".1")  # .1 is each /24's gateway
+        )
+        self._fresh = enumerate(itertools.islice(hosts, skip, None))
+        self._position: dict[str, int] = {}
+        self._released: list[tuple[int, str]] = []
+
+    def take(self) -> str:
+        if self._released:
+            _, address = heapq.heappop(self._released)
+        else:
+            position, address = next(self._fresh, (None, ""))
+            if position is None:
+                raise RuntimeError("the sandbox ran out of addresses; reset it")
+            self._position[address] = position
+        return address
+
+    def release(self, address: str) -> bool:
+        position = self._position.get(address)
+        if position is None or (position, address) in self._released:
+            return False
+        heapq.heappush(self._released, (position, address))
+        return True
+
+
 class AddressPool:
-    """Sequential addresses from documentation ranges (TEST-NET-1/2/3 and 2001:db8::/32), so
-    nothing a stand-in hands out is anyone's real server."""
+    """Sequential addresses from documentation ranges (TEST-NET-1/2/3 and 2001:db8::/32, then
+    `OVERFLOW_V4`), so nothing a stand-in hands out is anyone's real server."""
 
     def __init__(self, public: list[str], private: str, ipv6_prefix: str) -> None:
-        self._public = [
-            str(ip)
-            for net in public
-            for ip in ipaddress.ip_network(net).hosts()
-            if not str(ip).endswith(".1")  # .1 is each /24's gateway
-        ]
-        self._private = [
-            str(ip) for ip in itertools.islice(ipaddress.ip_network(private).hosts(), 2, 4096)
-        ]
+        self._public = _Sequence([*public, OVERFLOW_V4], gateways=False)
+        self._private = _Sequence([private], skip=2)
         self._ipv6_prefix = ipv6_prefix
-        self._used: set[str] = set()
         self._counter = itertools.count(2)
 
-    def _take(self, addresses: list[str]) -> str:
-        for address in addresses:
-            if address not in self._used:
-                self._used.add(address)
-                return address
-        raise RuntimeError("the sandbox ran out of addresses; reset it")
-
     def public_v4(self) -> str:
-        return self._take(self._public)
+        return self._public.take()
 
     def private_v4(self) -> str:
-        return self._take(self._private)
+        return self._private.take()
 
     def ipv6(self) -> str:
         return f"{self._ipv6_prefix}{next(self._counter):x}"
 
     def release(self, *addresses: str | None) -> None:
-        self._used.difference_update(a for a in addresses if a)
+        for address in addresses:
+            if address and not self._public.release(address):
+                self._private.release(address)
 
 
 def gateway_of(address: str) -> str:
