@@ -427,7 +427,7 @@ async def _audit(fleet: FlowFleet, api: Endpoints, flows: list[Flow]) -> tuple[l
     check("orders no client placed (duplicates)", sorted(set(in_db) - created))
     check("orders without exactly one invoice", [o for o in created if invoices_per_order[o] != 1])
     check(
-        "paid orders not ACTIVE once settled (lost)",
+        "paid orders not ACTIVE once settled (lost or stuck)",
         [o for o in paid if by_order.get(o, {}).get("status") != "ACTIVE"],
     )
     check(
