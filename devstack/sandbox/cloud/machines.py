@@ -144,8 +144,8 @@ class Machine:
 
 
 # RFC 2544's benchmarking range: like the documentation ranges, nobody's real server. Public
-# addresses spill over into it once those are used up; the three /24s hold only ~750, fewer
-# than the servers one `make bench` run creates.
+# addresses spill over into it once those are used up: a stand-in's two documentation /24s hold
+# ~500, fewer than the servers one `make bench` run asks of it.
 OVERFLOW_V4 = "198.18.0.0/15"
 
 
@@ -162,11 +162,13 @@ class _Sequence:
         )
         self._fresh = enumerate(itertools.islice(hosts, skip, None))
         self._position: dict[str, int] = {}
-        self._released: list[tuple[int, str]] = []
+        self._released: list[tuple[int, str]] = []  # a heap
+        self._free: set[str] = set()  # what it holds
 
     def take(self) -> str:
         if self._released:
             _, address = heapq.heappop(self._released)
+            self._free.discard(address)
         else:
             position, address = next(self._fresh, (None, ""))
             if position is None:
@@ -176,8 +178,9 @@ class _Sequence:
 
     def release(self, address: str) -> bool:
         position = self._position.get(address)
-        if position is None or (position, address) in self._released:
-            return False
+        if position is None or address in self._free:
+            return position is not None
+        self._free.add(address)
         heapq.heappush(self._released, (position, address))
         return True
 
