@@ -92,7 +92,7 @@ async def release_promo(session: outbox.Unit, order: Order, reason: str) -> None
 
 
 async def refund_to_wallet(
-    session: AsyncSession, order: Order, amount: int, *, reason: str, refund_no: int
+    session: outbox.Unit, order: Order, amount: int, *, reason: str, refund_no: int
 ) -> None:
     key = f"order:wallet-refund:{order.id}:{refund_no}"
     payload = {

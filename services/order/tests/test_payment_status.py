@@ -4,7 +4,10 @@ import uuid
 from typing import Any
 
 import httpx
-from order_helpers import BILLING_KEY, Fleet, assert_problem, order_body
+from order_helpers import BILLING_KEY, Cloud, Fleet, assert_problem, order_body
+
+from order_service.context import OrderContext
+from order_service.provisioning.service import provision_order
 
 Customer = tuple[uuid.UUID, dict[str, str]]
 BILLING = {"X-API-Key": BILLING_KEY}
@@ -61,8 +64,8 @@ async def test_expired_invoice_expires_the_order_and_releases_the_promo(
     detail = (await client.get(f"/api/v1/orders/{order['id']}", headers=customer[1])).json()
     assert detail["status"] == "EXPIRED"
     late = await client.post(path, json=news(order, "PAID"), headers=BILLING)
-    assert late.json()["applied"] is False and late.json()["status"] == "EXPIRED"
-    # The money that came too late is left in the timeline for an admin to refund.
+    assert late.json()["applied"] is True and late.json()["status"] == "EXPIRED"
+    # The money that came too late goes back to the wallet (see the cancel case below).
     detail = (await client.get(f"/api/v1/orders/{order['id']}", headers=customer[1])).json()
     assert [e["action"] for e in detail["timeline"]] == [
         "created",
@@ -74,6 +77,72 @@ async def test_expired_invoice_expires_the_order_and_releases_the_promo(
     assert fleet.to("/internal/promos/release") == [
         {"order_id": order["id"], "reason": "invoice INV-20261123-XY34Z expired"}
     ]
+    assert [r["amount"] for r in fleet.to("/internal/wallet/refund")] == [order["amount"]]
+
+
+async def test_payment_landing_after_a_cancel_goes_back_to_the_wallet_once(
+    client: httpx.AsyncClient,
+    customer: Customer,
+    plans: dict[str, str],
+    admin: dict[str, str],
+    fleet: Fleet,
+    settled,
+) -> None:
+    # The customer cancels while their bank transfer goes through: billing has the invoice
+    # PAID (and refuses its cancel), so nobody but the order gives the money back.
+    order = await place(client, customer, plans["do-1c-1gb"])
+    cancelled = await client.post(f"/api/v1/orders/{order['id']}/cancel", headers=customer[1])
+    assert cancelled.json()["status"] == "CANCELLED"
+    path = f"/internal/orders/{order['id']}/payment-status"
+    answers = [
+        (await client.post(path, json=news(order), headers=BILLING)).json() for _ in range(3)
+    ]
+    assert [a["applied"] for a in answers] == [True, False, False]
+    assert {a["status"] for a in answers} == {"CANCELLED"}
+    detail = (await client.get(f"/api/v1/orders/{order['id']}", headers=customer[1])).json()
+    late = [e for e in detail["timeline"] if e["action"] == "payment_after_close"]
+    assert len(late) == 1 and "refunded to the wallet" in late[0]["reason"]
+    await settled()
+    assert fleet.to("/internal/wallet/refund") == [
+        {
+            "user_id": str(customer[0]),
+            "order_id": order["id"],
+            "amount": order["amount"],
+            "idempotency_key": f"order:wallet-refund:{order['id']}:0",
+            "reason": late[0]["reason"],
+        }
+    ]
+    # Nothing is left for an admin to refund a second time.
+    refund = await client.post(
+        f"/api/v1/admin/orders/{order['id']}/refund", json={"reason": "goodwill"}, headers=admin
+    )
+    assert_problem(refund, 409, "order_not_refundable")
+
+
+async def test_after_a_tripay_refund_nothing_is_left_to_refund_to_the_wallet(
+    client: httpx.AsyncClient,
+    customer: Customer,
+    plans: dict[str, str],
+    admin: dict[str, str],
+    fleet: Fleet,
+    cloud: Cloud,
+    worker: OrderContext,
+    settled,
+) -> None:
+    order = await place(client, customer, plans["do-1c-1gb"])
+    path = f"/internal/orders/{order['id']}/payment-status"
+    await client.post(path, json=news(order), headers=BILLING)
+    cloud.configure(creation_failure="reject")
+    assert await provision_order(worker, uuid.UUID(order["id"])) == "PROVISIONING_FAILED"
+    # The merchant refunded the payment in Tripay's dashboard; billing passes the news on.
+    await client.post(path, json=news(order, "REFUNDED"), headers=BILLING)
+    refund = await client.post(
+        f"/api/v1/admin/orders/{order['id']}/refund", json={"reason": "again"}, headers=admin
+    )
+    assert_problem(refund, 409, "order_not_refundable")
+    assert "Rp 0" in refund.json()["detail"]
+    await settled()
+    assert fleet.to("/internal/wallet/refund") == []
 
 
 async def test_payment_status_needs_the_internal_key(

@@ -36,18 +36,7 @@ async def _paid(
 ) -> bool:
     if order.status != OrderStatus.PENDING_PAYMENT:
         if order.status in (OrderStatus.CANCELLED, OrderStatus.EXPIRED):
-            # Money arrived for a closed order: acknowledged (billing must stop re-sending), and
-            # left in the timeline for an admin to refund.
-            log.warning("payment for a closed order", extra={"order": order.number})
-            await transitions.record_now(
-                transaction.connection,
-                order.id,
-                "payment_after_close",
-                actor=ACTOR,
-                now=utcnow(),
-                reason=f"invoice {body.invoice_number} paid while the order was {order.status}",
-                data=body.model_dump(mode="json"),
-            )
+            return await _paid_after_close(transaction, order, body)
         return False
     await transitions.move_now(
         transaction,
@@ -63,6 +52,47 @@ async def _paid(
     # PAYMENT_CONFIRMED of an invoice is billing's to send (it sends it with the payment).
     queue.enqueue_after_commit(transaction, ctx.arq, order.id, attempt=1)
     return True
+
+
+async def _paid_after_close(
+    transaction: RawTransaction, order: Order, body: PaymentStatusBody
+) -> bool:
+    """The invoice was paid while the order closed: the customer cancelled while paying (billing
+    then refuses the cancel of a paid invoice), or it expired here as the payment landed.
+    Billing holds the money as an ordinary payment and gives nothing back by itself, so what
+    was paid goes to the wallet at once. Once: a re-delivery finds `paid_at` set."""
+    if order.paid_at is not None:
+        return False
+    log.warning("payment for a closed order, refunded", extra={"order": order.number})
+    now = utcnow()
+    refunds = order.refunded_amount  # part of the refund's key, as an admin refund's
+    amount = order.amount - refunds
+    order.paid_at = body.paid_at or now
+    order.refunded_amount += amount
+    reason = (
+        f"invoice {body.invoice_number} paid while the order was {order.status}; "
+        f"Rp {amount} refunded to the wallet"
+    )
+    await transitions.record_now(
+        transaction.connection,
+        order.id,
+        "payment_after_close",
+        actor=ACTOR,
+        now=now,
+        reason=reason,
+        data=body.model_dump(mode="json") | {"refunded": amount},
+        along=(_PAID_AND_REFUNDED, [order.id, order.paid_at, order.refunded_amount, now]),
+    )
+    if amount > 0:
+        await billing_messages.refund_to_wallet(
+            transaction, order, amount, reason=reason, refund_no=refunds
+        )
+    return True
+
+
+_PAID_AND_REFUNDED = (
+    "UPDATE orders SET paid_at = $2, refunded_amount = $3, updated_at = $4 WHERE id = $1"
+)
 
 
 async def _closed(transaction: RawTransaction, order: Order, body: PaymentStatusBody) -> bool:
@@ -82,16 +112,21 @@ async def _refunded(transaction: RawTransaction, order: Order, body: PaymentStat
     # matched, so every re-delivery of one refund was recorded again).
     if any(row["data"].get("occurred_at") == data["occurred_at"] for row in known):
         return False
+    # Tripay gave the whole payment back: nothing is left for an admin to refund to the wallet.
+    now = utcnow()
+    order.refunded_amount = order.amount
     await transitions.record_now(
         transaction.connection,
         order.id,
         "billing_refunded",
         actor=ACTOR,
-        now=utcnow(),
+        now=now,
         reason=f"invoice {body.invoice_number} refunded",
         data=data,
+        along=(_ALL_REFUNDED, [order.id, order.refunded_amount, now]),
     )
     return True
 
 
 _REFUNDS = "SELECT data FROM order_events WHERE order_id = $1 AND action = 'billing_refunded'"
+_ALL_REFUNDED = "UPDATE orders SET refunded_amount = $2, updated_at = $3 WHERE id = $1"
