@@ -50,9 +50,6 @@ async def mark_paid(
     if invoice.status != InvoiceStatus.PENDING:
         raise InvoiceNotPayable(f"Invoice {invoice.number} is {invoice.status}")
     actor = f"admin:{admin_id}"
-    for other in await payments.open_for_invoice(session, invoice.id):
-        if other.status == PaymentStatus.UNPAID:
-            other.status = PaymentStatus.ABANDONED
     now = utcnow()
     payment = Payment(
         id=uuid.uuid4(),

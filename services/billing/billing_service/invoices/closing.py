@@ -31,6 +31,7 @@ async def mark_paid(
     payment_id: uuid.UUID,
     at: datetime | None = None,
 ) -> None:
+    await abandon_open(session, invoice, keep=payment_id)
     transition(
         session, invoice, InvoiceStatus.PAID, actor=actor, reason=f"paid via {method_name}", at=at
     )
@@ -42,6 +43,17 @@ async def mark_paid(
         return
     await order_events.payment_status(session, invoice, OrderPaymentStatus.PAID)
     await notifications.payment_confirmed(session, invoice)
+
+
+async def abandon_open(
+    session: AsyncSession, invoice: Invoice, *, keep: uuid.UUID | None = None
+) -> None:
+    """The invoice's UNPAID Tripay transactions (but `keep`) stop being shown and offered.
+    They may still be paid at Tripay: reconciliation keeps watching them, and such money goes
+    to the wallet."""
+    for payment in await payments.open_for_invoice(session, invoice.id):
+        if payment.status == PaymentStatus.UNPAID and payment.id != keep:
+            payment.status = PaymentStatus.ABANDONED
 
 
 async def credit_deposit(
@@ -91,12 +103,9 @@ async def close(
     reason: str,
     tell_order: bool = True,
 ) -> None:
-    """EXPIRED or CANCELLED. Open Tripay transactions stop being shown (they may still be
-    paid at Tripay: reconciliation keeps watching them, and such money goes to the wallet)."""
+    """EXPIRED or CANCELLED; open Tripay transactions are abandoned."""
     transition(session, invoice, status, actor=actor, reason=reason)
-    for payment in await payments.open_for_invoice(session, invoice.id):
-        if payment.status == PaymentStatus.UNPAID:
-            payment.status = PaymentStatus.ABANDONED
+    await abandon_open(session, invoice)
     reason_for_promo = f"invoice {status.lower()}"
     await promos.release(session, invoice_id=invoice.id, reason=reason_for_promo)
     if invoice.order_id is not None:

@@ -55,7 +55,7 @@ async def expire_due(db: Database, context: BillingContext) -> dict[str, Any]:
                 continue
             if not invoice.past_due():
                 continue
-            if invoice.flagged_at is not None:
+            if invoice.flagged_at is not None:  # flagged since `due_for_expiry` listed it
                 report["held"] += 1
                 continue
             await closing.close(

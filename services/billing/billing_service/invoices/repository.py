@@ -152,9 +152,15 @@ async def search(
 
 
 async def due_for_expiry(session: AsyncSession, now: datetime, limit: int) -> list[uuid.UUID]:
+    """Flagged invoices are left out here, not only skipped by the job: held ones are the
+    oldest due, and a batch of them would stop every other invoice from expiring."""
     stmt = (
         select(Invoice.id)
-        .where(Invoice.status == InvoiceStatus.PENDING, Invoice.expires_at <= now)
+        .where(
+            Invoice.status == InvoiceStatus.PENDING,
+            Invoice.expires_at <= now,
+            Invoice.flagged_at.is_(None),
+        )
         .order_by(Invoice.expires_at)
         .limit(limit)
     )

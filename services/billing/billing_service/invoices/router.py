@@ -8,6 +8,7 @@ from fastapi import APIRouter, Header, Query, Response, status
 from billing_service.dependencies import DEFAULT_PAGE, Cursor, Limit, SettingsDep
 from billing_service.errors import InvoiceNotFound
 from billing_service.invoices import repository, service
+from billing_service.invoices.models import InvoiceStatus
 from billing_service.invoices.schemas import (
     CancelInvoice,
     CreateInvoice,
@@ -60,16 +61,20 @@ async def list_invoices(
     "/invoices/{invoice_id}",
     summary="One of my invoices, with how to pay it",
     description="`payment` is the open transaction (pay code, QR string, checkout URL, steps) "
-    "or, once paid, the payment that settled it. Someone else's invoice is 404.",
+    "while the invoice is PENDING, else the payment that settled it. Someone else's invoice "
+    "is 404.",
     responses=problems(**USER_AUTH, s404="invoice_not_found"),
 )
 async def get_invoice(
     invoice_id: uuid.UUID, user: CurrentUser, session: ReadSessionDep
 ) -> InvoiceDetail:
     invoice = await service.get_for_user(session, invoice_id, user.user_id)
-    payment = await payments.current(session, invoice.id) or await payments.latest_paid(
-        session, invoice.id
-    )
+    # Only a PENDING invoice shows a way to pay: money for a transaction left UNPAID on a paid
+    # or closed invoice would only end up in the wallet, flagged for review.
+    payment = None
+    if invoice.status == InvoiceStatus.PENDING:
+        payment = await payments.current(session, invoice.id)
+    payment = payment or await payments.latest_paid(session, invoice.id)
     return InvoiceDetail(
         **InvoiceView.of(invoice).model_dump(),
         payment=PaymentInstructions.of(payment, invoice.amount) if payment else None,

@@ -54,6 +54,10 @@ _MARK_PAID = (
     f"UPDATE payments SET status = '{PaymentStatus.PAID}', paid_amount = $2,"  # noqa: S608
     " amount_received = $3, paid_at = $4, updated_at = $5 WHERE id = $1"
 )
+_ABANDON_OTHERS = (
+    f"UPDATE payments SET status = '{PaymentStatus.ABANDONED}', updated_at = $3"  # noqa: S608
+    f" WHERE invoice_id = $1 AND id <> $2 AND status = '{PaymentStatus.UNPAID}'"
+)
 
 
 async def lock_row_by_reference(connection: asyncpg.Connection, reference: str) -> Payment | None:
@@ -70,6 +74,13 @@ async def mark_paid_row(connection: asyncpg.Connection, payment: Payment, now: d
         payment.paid_at,
         now,
     )
+
+
+async def abandon_others_row(
+    connection: asyncpg.Connection, invoice_id: uuid.UUID, paid_id: uuid.UUID, now: datetime
+) -> None:
+    """`closing.abandon_open` for the invoice `paid_id` just paid."""
+    await connection.execute(_ABANDON_OTHERS, invoice_id, paid_id, now)
 
 
 async def current_row(connection: asyncpg.Connection, invoice_id: uuid.UUID) -> Payment | None:

@@ -174,6 +174,7 @@ async def paid_now(
     payment.amount_received = status.amount_received
     payment.paid_at = status.paid_at or now
     await payments.mark_paid_row(connection, payment, now)
+    await payments.abandon_others_row(connection, invoice.id, payment.id, now)
     method_name = payment.channel_name or payment.channel or "Tripay"
     invoice.status = InvoiceStatus.PAID
     invoice.paid_at = payment.paid_at

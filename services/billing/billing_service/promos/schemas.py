@@ -4,7 +4,7 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from billing_service.promos.models import Promo, PromoRedemption
 
@@ -96,8 +96,9 @@ class PromoFields(BaseModel):
     applies_to_orders: bool = True
     applies_to_deposits: bool = False
     min_amount: Annotated[int, Field(ge=0, le=10_000_000_000)] = 0
-    starts_at: datetime | None = None
-    ends_at: datetime | None = None
+    # Zoned only: a naive time means no instant, and cannot be compared with a stored one.
+    starts_at: AwareDatetime | None = None
+    ends_at: AwareDatetime | None = None
     max_uses: Annotated[int, Field(ge=1)] | None = None
     max_uses_per_user: Annotated[int, Field(ge=1)] | None = None
     first_order_only: bool = False
@@ -119,7 +120,8 @@ class CreatePromo(PromoFields):
 
 
 class UpdatePromo(BaseModel):
-    """Any subset of the fields; the code itself never changes."""
+    """Any subset of the fields; the code itself never changes. `null` clears a field that may
+    be empty (a cap, a limit, a date) and is refused for the others."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -129,12 +131,29 @@ class UpdatePromo(BaseModel):
     applies_to_orders: bool | None = None
     applies_to_deposits: bool | None = None
     min_amount: Annotated[int, Field(ge=0, le=10_000_000_000)] | None = None
-    starts_at: datetime | None = None
-    ends_at: datetime | None = None
+    starts_at: AwareDatetime | None = None
+    ends_at: AwareDatetime | None = None
     max_uses: Annotated[int, Field(ge=1)] | None = None
     max_uses_per_user: Annotated[int, Field(ge=1)] | None = None
     first_order_only: bool | None = None
     active: bool | None = None
+
+    @field_validator(
+        "description",
+        "value",
+        "applies_to_orders",
+        "applies_to_deposits",
+        "min_amount",
+        "first_order_only",
+        "active",
+        mode="before",
+    )
+    @classmethod
+    def _not_null(cls, value: Any) -> Any:
+        # Only a value sent is validated: a field left out (None by default) never gets here.
+        if value is None:
+            raise ValueError("must not be null; leave the field out to keep its value")
+        return value
 
 
 class PromoUsage(BaseModel):

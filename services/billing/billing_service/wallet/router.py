@@ -114,7 +114,8 @@ async def debit(
     summary="Refund (part of) an order to the wallet (service-to-service)",
     description="Idempotent on `idempotency_key`. All refunds of an order together never "
     "exceed what was paid for it (409 `refund_exceeds_payment`). A full refund marks the "
-    "order's invoice REFUNDED (no message back to the order service).",
+    "order's invoice REFUNDED (no message back to the order service). An invoice Tripay "
+    "refunded has nothing left to refund.",
     responses=problems(
         **INTERNAL_AUTH, s409="refund_exceeds_payment idempotency_key_reused invoice_conflict"
     ),

@@ -29,7 +29,6 @@ from billing_service.invoices import service as invoice_service
 from billing_service.invoices.models import Invoice, InvoiceKind, InvoiceStatus
 from billing_service.invoices.schemas import CreateInvoice, InvoiceItem
 from billing_service.invoices.transitions import record, transition
-from billing_service.payments import repository as payments
 from billing_service.payments.models import Payment, PaymentMethod, PaymentStatus
 from billing_service.promos import service as promos
 from billing_service.wallet import ledger
@@ -82,8 +81,6 @@ async def pay_invoice(session: AsyncSession, invoice: Invoice, *, actor: str) ->
 async def _settle_with_wallet(
     session: AsyncSession, invoice: Invoice, entry: LedgerEntry, *, actor: str
 ) -> Payment:
-    for other in await _open_payments(session, invoice):
-        other.status = PaymentStatus.ABANDONED
     now = utcnow()
     payment = Payment(
         id=uuid.uuid4(),
@@ -113,14 +110,6 @@ async def _settle_with_wallet(
         at=now,
     )
     return payment
-
-
-async def _open_payments(session: AsyncSession, invoice: Invoice) -> list[Payment]:
-    return [
-        p
-        for p in await payments.open_for_invoice(session, invoice.id)
-        if p.status == PaymentStatus.UNPAID
-    ]
 
 
 async def debit_for_order(session: AsyncSession, body: DebitRequest, *, actor: str) -> Movement:
@@ -180,6 +169,10 @@ async def refund_for_order(session: AsyncSession, body: RefundRequest, *, actor:
         raise InvoiceConflict(f"Order {body.order_id} belongs to another user")
     paid = invoice.amount if settled and invoice else -totals.get(LedgerKind.ORDER_PAYMENT, 0)
     refunded = totals.get(LedgerKind.REFUND, 0)
+    if invoice is not None and invoice.status == InvoiceStatus.REFUNDED:
+        # Refunded in full already: by refunds to the wallet, or by Tripay (a REFUND callback),
+        # which leaves no wallet entry to count.
+        refunded = paid
     if refunded + body.amount > paid:
         raise RefundExceedsPayment(
             f"Rp {paid} was paid for this order and Rp {refunded} already refunded",

@@ -7,6 +7,9 @@ import uuid
 
 from billing_builders import BillingEnv
 from billing_helpers import assert_problem
+from sqlalchemy import update
+
+from billing_service.payments.models import Payment
 
 
 async def test_list_mine_with_filters_and_pages(env: BillingEnv) -> None:
@@ -96,6 +99,32 @@ async def test_detail_shows_how_to_pay(env: BillingEnv) -> None:
     assert after["payment"]["pay_code"] == paying["pay_code"]
     assert after["payment"]["instructions"][0]["title"].startswith("Pembayaran di kasir")
     assert after["under_review"] is False
+
+
+async def test_paid_invoice_shows_no_pay_code_of_a_transaction_left_unpaid(
+    env: BillingEnv,
+) -> None:
+    invoice = await env.order_invoice()
+    first = await env.pay(invoice, "BRIVA")
+    second = await env.pay(invoice, "QRIS")
+    await env.act(first["reference"], "pay")
+    async with env.db.session() as session:  # as payments settled before the fix left them
+        await session.execute(
+            update(Payment).where(Payment.reference == second["reference"]).values(status="UNPAID")
+        )
+
+    detail = (
+        await env.client.get(
+            f"/api/v1/billing/invoices/{invoice['id']}",
+            headers=env.headers(uuid.UUID(invoice["user_id"])),
+        )
+    ).json()
+
+    assert detail["status"] == "PAID"
+    assert (detail["payment"]["reference"], detail["payment"]["status"]) == (
+        first["reference"],
+        "PAID",
+    )
 
 
 async def test_cancel_by_the_customer_tells_the_order_and_releases_its_promo(

@@ -223,6 +223,55 @@ async def test_paying_an_abandoned_transaction_still_pays_the_invoice(env: Billi
     assert env.fleet.statuses() == ["PAID"]
 
 
+async def _detail(env: BillingEnv, invoice: dict) -> dict:
+    response = await env.client.get(
+        f"/api/v1/billing/invoices/{invoice['id']}",
+        headers=env.headers(uuid.UUID(invoice["user_id"])),
+    )
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+async def test_paying_an_abandoned_transaction_abandons_the_open_one(env: BillingEnv) -> None:
+    invoice = await env.order_invoice()
+    first = await env.pay(invoice, "BRIVA")
+    second = await env.pay(invoice, "QRIS")
+
+    await env.act(first["reference"], "pay")
+
+    statuses = {p.reference: p.status for p in await env.payments(invoice["id"])}
+    assert statuses == {first["reference"]: "PAID", second["reference"]: "ABANDONED"}
+    detail = await _detail(env, invoice)
+    assert detail["status"] == "PAID"
+    assert (detail["payment"]["reference"], detail["payment"]["status"]) == (
+        first["reference"],
+        "PAID",
+    )
+
+
+async def test_paying_an_abandoned_top_up_transaction_abandons_the_open_one(
+    env: BillingEnv,
+) -> None:
+    user = uuid.uuid4()
+    created = await env.client.post(
+        "/api/v1/billing/wallet/topups", json={"amount": 50_000}, headers=env.headers(user)
+    )
+    invoice = {**created.json(), "user_id": str(user)}
+    first = await env.pay(invoice, "BRIVA")
+    second = await env.pay(invoice, "QRIS")
+
+    await env.act(first["reference"], "pay")  # a top-up is settled by `apply`, not `paid_now`
+
+    statuses = {p.reference: p.status for p in await env.payments(invoice["id"])}
+    assert statuses == {first["reference"]: "PAID", second["reference"]: "ABANDONED"}
+    detail = await _detail(env, invoice)
+    assert detail["status"] == "PAID"
+    assert (detail["payment"]["reference"], detail["payment"]["status"]) == (
+        first["reference"],
+        "PAID",
+    )
+
+
 async def test_payment_for_a_cancelled_invoice_goes_to_the_wallet(env: BillingEnv) -> None:
     invoice = await env.order_invoice(amount=150_000)
     user = uuid.UUID(invoice["user_id"])

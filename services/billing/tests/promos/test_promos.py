@@ -161,3 +161,63 @@ async def test_admin_crud_with_usage_figures(env: BillingEnv) -> None:
     assert_problem(
         await env.client.get(base, headers=env.headers(uuid.uuid4())), 403, "admin_required"
     )
+
+
+async def test_patch_refuses_null_for_a_field_that_cannot_be_empty(env: BillingEnv) -> None:
+    admin = env.admin()
+    promo = await env.promo(max_discount=30_000, description="Diskon pembukaan")
+    base = f"/api/v1/admin/billing/promos/{promo['id']}"
+    required = (
+        "description",
+        "value",
+        "applies_to_orders",
+        "applies_to_deposits",
+        "min_amount",
+        "first_order_only",
+        "active",
+    )
+
+    for field in required:
+        body = assert_problem(
+            await env.client.patch(base, json={field: None}, headers=admin), 422, "validation_error"
+        )
+        assert [e["field"] for e in body["errors"]] == [field], body
+        assert body["detail"].startswith(f"{field}: ")
+
+    assert (await env.client.get(base, headers=admin)).json() == promo
+    cleared = await env.client.patch(base, json={"max_discount": None}, headers=admin)
+    assert cleared.status_code == 200 and cleared.json()["max_discount"] is None
+
+
+async def test_naive_datetimes_are_refused(env: BillingEnv) -> None:
+    admin = env.admin()
+    now = datetime.now(UTC)
+    zoned, naive = now.isoformat(), (now + timedelta(days=7)).replace(tzinfo=None).isoformat()
+    promo = await env.promo(starts_at=zoned)
+    base = f"/api/v1/admin/billing/promos/{promo['id']}"
+    code = f"NAIVE{uuid.uuid4().hex[:6]}".upper()
+
+    created = await env.client.post(
+        "/api/v1/admin/billing/promos",
+        json={
+            "code": code,
+            "discount_type": "fixed",
+            "value": 1,
+            "starts_at": zoned,
+            "ends_at": naive,
+        },
+        headers=admin,
+    )
+    patches = [{"ends_at": naive}, {"starts_at": naive}]
+    patched = [await env.client.patch(base, json=p, headers=admin) for p in patches]
+
+    for response, field in zip(
+        [created, *patched], ["ends_at", "ends_at", "starts_at"], strict=True
+    ):
+        body = assert_problem(response, 422, "validation_error")
+        assert [e["field"] for e in body["errors"]] == [field], body
+    listed = await env.client.get(
+        "/api/v1/admin/billing/promos", params={"code": code}, headers=admin
+    )
+    assert listed.json()["items"] == []
+    assert (await env.client.get(base, headers=admin)).json() == promo

@@ -147,6 +147,32 @@ async def test_refunds_never_exceed_what_was_paid(env: BillingEnv) -> None:
     assert (await env.invoice(invoice["id"])).status == "REFUNDED"
 
 
+async def test_no_wallet_refund_of_an_invoice_tripay_refunded(env: BillingEnv) -> None:
+    user = uuid.uuid4()
+    invoice = await env.order_invoice(user, amount=100_000)
+    await env.pay(invoice, "BRIVA")
+    await env.act(invoice["number"], "pay")
+    await env.act(invoice["number"], "refund")  # the money went back through Tripay
+    assert (await env.invoice(invoice["id"])).status == "REFUNDED"
+
+    response = await env.client.post(
+        "/internal/wallet/refund",
+        json={
+            "user_id": str(user),
+            "amount": 100_000,
+            "order_id": invoice["order_id"],
+            "idempotency_key": f"order:{invoice['order_id']}:refund",
+            "reason": "order cancelled",
+        },
+        headers=INTERNAL,
+    )
+
+    body = assert_problem(response, 409, "refund_exceeds_payment")
+    assert (body["paid"], body["refunded"]) == (100_000, 100_000)
+    assert await _balance(env, user) == 0
+    assert await env.count(LedgerEntry, LedgerEntry.user_id == user) == 0
+
+
 async def test_admin_adjustment_is_audited_and_cannot_go_negative(env: BillingEnv) -> None:
     user = uuid.uuid4()
     admin = env.admin()
