@@ -90,6 +90,54 @@ async def test_bad_cursor_reaches_the_client_as_400_problem(
     assert response.json()["code"] == "invalid_cursor"
 
 
+OUT_OF_RANGE = ["0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-14:00"]
+
+
+@pytest.mark.parametrize("created", OUT_OF_RANGE)
+def test_cursor_past_year_1_or_9999_in_utc_is_a_bad_request(created: str) -> None:
+    cursor = b64(f'["{created}", "{uuid.uuid4()}"]'.encode())
+
+    with pytest.raises(BadRequest) as raised:
+        decode_cursor(cursor)
+
+    assert raised.value.code == "invalid_cursor"
+
+
+@pytest.mark.parametrize("created", OUT_OF_RANGE)
+async def test_cursor_out_of_range_is_a_400_not_a_database_overflow(
+    make_app: Callable[..., FastAPI], engine: AsyncEngine, created: str
+) -> None:
+    app = make_app()
+
+    @app.get("/events")
+    async def list_events(cursor: str | None = None) -> dict[str, int]:
+        stmt = paginate_newest_first(
+            select(events), events.c.created_at, events.c.id, cursor, limit=10
+        )
+        async with engine.connect() as conn:
+            return {"rows": len((await conn.execute(stmt)).all())}
+
+    cursor = b64(f'["{created}", "{uuid.uuid4()}"]'.encode())
+    async with running_app(app) as client:
+        response = await client.get("/events", params={"cursor": cursor})
+
+    assert response.status_code == 400, response.text
+    assert response.json()["code"] == "invalid_cursor"
+
+
+@pytest.mark.parametrize(
+    "created", ["0001-01-01T00:00:00+00:00", "9999-12-31T23:59:59.999999+00:00"]
+)
+async def test_cursor_at_the_ends_of_the_range_still_queries(
+    engine: AsyncEngine, created: str
+) -> None:
+    cursor = b64(f'["{created}", "{uuid.uuid4()}"]'.encode())
+    stmt = paginate_newest_first(select(events), events.c.created_at, events.c.id, cursor, 10)
+
+    async with engine.connect() as conn:
+        assert (await conn.execute(stmt)).all() == []
+
+
 @pytest.mark.parametrize("limit", [0, -1])
 def test_limit_below_one_is_refused(limit: int) -> None:
     with pytest.raises(ValueError, match="limit"):

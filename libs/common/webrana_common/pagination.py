@@ -6,7 +6,7 @@ import base64
 import json
 import uuid
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, Field
@@ -35,8 +35,12 @@ def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         created, row_id = json.loads(base64.urlsafe_b64decode(padded.encode()))
-        return datetime.fromisoformat(created), uuid.UUID(row_id)
-    except (ValueError, TypeError) as exc:
+        created_at = datetime.fromisoformat(created)
+        # The driver sends it in UTC: an offset taking it past year 1 or 9999
+        # (`0001-01-01T00:00:00+14:00`) would overflow there, a 500 at the query.
+        created_at.astimezone(UTC)
+        return created_at, uuid.UUID(row_id)
+    except (ValueError, TypeError, OverflowError) as exc:
         raise BadRequest("cursor is not valid", code="invalid_cursor") from exc
 
 

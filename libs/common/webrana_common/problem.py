@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from typing import Any
 
+import asyncpg
 import sentry_sdk
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse
 
 from webrana_common.errors import AppError
+from webrana_common.nul_text import is_nul_refusal, nul_error
 from webrana_common.request_id import get_request_id
 
 PROBLEM_JSON = "application/problem+json"
@@ -106,17 +110,25 @@ def _field_error(err: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
-    errors = [_field_error(err) for err in exc.errors()]
-    summary = "; ".join(f"{e['field']}: {e['message']}" for e in errors[:5]) or "invalid request"
+def validation_problem(path: str, errors: Sequence[dict[str, Any]]) -> JSONResponse:
+    """The 422 for pydantic-style errors (`loc`, `msg`, `type`), whoever found them."""
+    fields = [_field_error(err) for err in errors]
+    summary = "; ".join(
+        f"{e['field']}: {e['message']}" if e["field"] else e["message"] for e in fields[:5]
+    )
+    summary = summary or "invalid request"
     return problem_response(
         422,
         "validation_error",
         "Request validation failed",
         summary,
-        instance=request.url.path,
-        errors=errors,
+        instance=path,
+        errors=fields,
     )
+
+
+async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+    return validation_problem(request.url.path, exc.errors())
 
 
 async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
@@ -136,6 +148,14 @@ async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResp
     )
 
 
+async def _database_error(request: Request, exc: Exception) -> JSONResponse:
+    if not is_nul_refusal(exc):
+        raise exc  # a bug or an outage: the 500, logged and reported as before
+    # The client's text (see `nul_text`): a 422, so neither logged nor reported to Sentry.
+    # Which field held it, the database does not say.
+    return validation_problem(request.url.path, [nul_error(())])
+
+
 def internal_error_response(path: str) -> JSONResponse:
     """The only body a client sees for a bug: no exception text, no stack."""
     return problem_response(
@@ -151,3 +171,7 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(AppError, _app_error)  # type: ignore[arg-type]
     app.add_exception_handler(RequestValidationError, _validation_error)  # type: ignore[arg-type]
     app.add_exception_handler(StarletteHTTPException, _http_error)  # type: ignore[arg-type]
+    # asyncpg's own when a service queries through `db.raw`, SQLAlchemy's around it otherwise.
+    app.add_exception_handler(asyncpg.exceptions.UntranslatableCharacterError, _database_error)
+    app.add_exception_handler(asyncpg.exceptions.CharacterNotInRepertoireError, _database_error)
+    app.add_exception_handler(DBAPIError, _database_error)

@@ -18,6 +18,7 @@ from webrana_common.health import health_router
 from webrana_common.http import internal_client
 from webrana_common.logs import configure_logging
 from webrana_common.metrics import HttpMetrics, PrometheusMiddleware, metrics_router
+from webrana_common.nul_refusal import RefuseNulMiddleware
 from webrana_common.outbox.relay import OutboxRelay, OutboxSender
 from webrana_common.problem import install_problem_handlers
 from webrana_common.redis import redis_client
@@ -39,8 +40,9 @@ def create_service_app(
     openapi_tags: list[dict[str, Any]] | None = None,
     inner_middleware: list[Middleware] | None = None,
 ) -> FastAPI:
-    """`inner_middleware` runs inside the request-id and metrics middleware (a fast path
-    answering from memory still gets a request id and its metrics)."""
+    """`inner_middleware` runs inside the request-id, metrics and NUL-refusal middleware (a
+    fast path answering from memory still gets a request id and its metrics, and never sees
+    a NUL)."""
 
     @asynccontextmanager
     async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -98,7 +100,7 @@ def create_service_app(
     registry = CollectorRegistry()
     app.state.metrics_registry = registry
     install_problem_handlers(app)
-    app.user_middleware.extend(inner_middleware or [])
+    app.user_middleware.extend([Middleware(RefuseNulMiddleware), *(inner_middleware or [])])
     app.add_middleware(PrometheusMiddleware, metrics=HttpMetrics(registry, settings.service_name))
     app.add_middleware(RequestIdMiddleware)
     app.include_router(health_router())

@@ -28,7 +28,7 @@ class OrderNotCancellable(Conflict):
 
 class OrderNotRetryable(Conflict):
     code = "order_not_retryable"
-    title = "Only an order whose provisioning failed can be retried"
+    title = "Only an order whose provisioning failed, and not refunded, can be retried"
 
 
 class OrderNotRefundable(Conflict):

@@ -31,7 +31,6 @@ from webrana_common.db import raw
 from webrana_common.db.base import utcnow
 from webrana_common.db.raw import RawTransaction
 from webrana_common.db.session import Database
-from webrana_common.errors import AppError
 
 log = logging.getLogger("order.orders")
 # Keys of one user's orders live in their own namespace: uuid5(namespace, "<user>:<key>").
@@ -140,8 +139,9 @@ async def create(
     events: list[OrderEvent] = []
     try:
         invoice = await _place(transaction, ctx, order, events, actor=f"user:{user_id}")
-    except AppError:
-        # Nothing of this order will be committed: give back the promo use billing holds.
+    except Exception:
+        # Nothing of this order will be committed, whatever failed (a refusal, the database,
+        # a bug): give back the promo use billing holds.
         await _compensate(ctx, order)
         raise
     return Placed(order, created=True, events=events, invoice=invoice)

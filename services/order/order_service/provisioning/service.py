@@ -272,6 +272,12 @@ async def retry(
     """Admin retry of a failed order: a new attempt under a new idempotency key."""
     if order.status != OrderStatus.PROVISIONING_FAILED:
         raise OrderNotRetryable(f"Order {order.number} is {order.status}")
+    if order.refunded_amount > 0:
+        # A refund stays PROVISIONING_FAILED: the money went back, a server would be free.
+        raise OrderNotRetryable(
+            f"Order {order.number} was refunded (Rp {order.refunded_amount} to the wallet)",
+            refunded_amount=order.refunded_amount,
+        )
     task = await tasks.get(session, order.id, lock=True)
     attempt = (task.attempt if task else 0) + 1
     transitions.move(
