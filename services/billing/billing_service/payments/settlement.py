@@ -25,6 +25,7 @@ from billing_service.invoices.transitions import flag, record, record_now, trans
 from billing_service.order_events import OrderPaymentStatus
 from billing_service.payments import repository as payments
 from billing_service.payments.models import OPEN_STATUSES, Payment, PaymentMethod, PaymentStatus
+from billing_service.promos import service as promos
 from billing_service.tripay.schemas import Callback, Transaction
 from billing_service.wallet import ledger
 from billing_service.wallet.models import LedgerKind
@@ -334,7 +335,11 @@ async def _refunded(
         return Settlement("flagged", invoice.id, reason)
     if invoice.kind == InvoiceKind.DEPOSIT:
         wallet = await ledger.lock(session, invoice.user_id)
-        if wallet.balance < invoice.amount:
+        # The promo bonus came with the top-up, so it goes with it (and the promo use is
+        # given back): the payer gets their money back from Tripay, not a bonus too.
+        bonus_entry = await ledger.by_key(session, f"promo-bonus:{invoice.id}")
+        bonus = bonus_entry.amount if bonus_entry is not None else 0
+        if wallet.balance < invoice.amount + bonus:
             reason = f"Tripay refunded top-up {invoice.number} but the wallet holds less"
             await _flag(session, admin_ids, invoice, reason, actor=actor)
             return Settlement("flagged", invoice.id, reason)
@@ -348,6 +353,18 @@ async def _refunded(
             actor=actor,
             invoice_id=invoice.id,
         )
+        if bonus:
+            await ledger.append(
+                session,
+                wallet,
+                LedgerKind.DEPOSIT_REVERSAL,
+                -bonus,
+                key=f"promo-bonus-reversal:{invoice.id}",
+                description=f"Promo bonus on {invoice.number} withdrawn with the top-up",
+                actor=actor,
+                invoice_id=invoice.id,
+            )
+            await promos.release(session, invoice_id=invoice.id, reason="top-up refunded")
     transition(session, invoice, InvoiceStatus.REFUNDED, actor=actor, reason="refunded by Tripay")
     await order_events.payment_status(session, invoice, OrderPaymentStatus.REFUNDED)
     return Settlement("applied", invoice.id, "invoice refunded")

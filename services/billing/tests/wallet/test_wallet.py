@@ -60,6 +60,41 @@ async def test_top_up_with_a_deposit_promo_credits_amount_and_bonus(env: Billing
     assert env.fleet.order_messages == {}  # a top-up is no order's business
 
 
+async def test_tripay_refund_of_a_top_up_takes_back_its_promo_bonus(env: BillingEnv) -> None:
+    promo = await env.promo(
+        discount_type="percent", value=10, applies_to_orders=False, applies_to_deposits=True
+    )
+    user = uuid.uuid4()
+    created = await env.client.post(
+        "/api/v1/billing/wallet/topups",
+        json={"amount": 1_000_000, "promo_code": promo["code"]},
+        headers=env.headers(user),
+    )
+    invoice = {**created.json(), "user_id": str(user)}
+    await env.pay(invoice, "BRIVA")
+    await env.act(invoice["number"], "pay")
+    assert await _balance(env, user) == 1_100_000
+
+    await env.act(invoice["number"], "refund")
+    # Tripay repeats its callbacks: the duplicate reverses nothing more.
+    sent = await env.tripay.get("/_sandbox/callbacks", params={"reference": invoice["number"]})
+    refund = next(c for c in sent.json()["callbacks"] if c["status"] == "REFUND")
+    await env.tripay.post(f"/_sandbox/callbacks/{refund['id']}/resend")
+    await env.settle()
+
+    assert await _balance(env, user) == 0
+    assert (await env.invoice(invoice["id"])).status == "REFUNDED"
+    ledger = (
+        await env.client.get("/api/v1/billing/wallet/ledger", headers=env.headers(user))
+    ).json()["items"]
+    assert [(e["kind"], e["amount"]) for e in ledger[:2]] == [
+        ("deposit_reversal", -100_000),
+        ("deposit_reversal", -1_000_000),
+    ]
+    shown = await env.client.get(f"/api/v1/admin/billing/promos/{promo['id']}", headers=env.admin())
+    assert shown.json()["usage"]["uses"] == 0  # the use is given back with the bonus
+
+
 async def test_top_up_limits(env: BillingEnv) -> None:
     user = env.headers(uuid.uuid4())
     for amount in (9_999, 10_000_001):
