@@ -27,7 +27,7 @@ async def test_hand_written_migration_builds_exactly_the_models_and_the_outbox(
         triggers = set(
             await connection.scalars(text("SELECT tgname FROM pg_trigger WHERE NOT tgisinternal"))
         )
-    assert version == "0001_initial"
+    assert version == "0002_payments_reconciled_at"
     assert {
         "wallet_ledger_apply",
         "wallet_ledger_append_only",

@@ -77,6 +77,9 @@ class Payment(UUIDPrimaryKey, TimestampMixin, Base):
     expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     paid_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     note: Mapped[str | None] = mapped_column(String(500))
+    # When reconciliation last asked Tripay and found it still open: the least recently asked
+    # go first, so a batch of old open transactions cannot hide a newer paid one forever.
+    reconciled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class TripayCallback(UUIDPrimaryKey, Base):

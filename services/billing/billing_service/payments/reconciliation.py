@@ -48,6 +48,7 @@ async def reconcile(db: Database, context: BillingContext) -> dict[str, Any]:
             limit=settings.reconcile_batch_size,
         )
     report: dict[str, Any] = {"checked": 0, "open": 0, "outcomes": {}}
+    asked: list[str] = []  # and still open: the next rounds ask the others first
     for _invoice_id, reference in due:
         try:
             result = await settle_reference(db, context, reference)
@@ -56,16 +57,20 @@ async def reconcile(db: Database, context: BillingContext) -> dict[str, Any]:
             report["stopped"] = "tripay_unavailable"
             break
         except TripayError as exc:
-            # Unknown to Tripay, or an answer we cannot read: the next round tries again.
+            # Unknown to Tripay, or an answer we cannot read: a later round tries again.
             log.error("tripay lookup failed", extra={"reference": reference, "error": exc.detail})
+            asked.append(reference)
             continue
         report["checked"] += 1
         if result is None:
             report["open"] += 1
+            asked.append(reference)
             continue
         report["outcomes"][result.outcome] = report["outcomes"].get(result.outcome, 0) + 1
         log.warning(
             "reconciled a transaction whose callback never came",
             extra={"reference": reference, "outcome": result.outcome},
         )
+    async with db.session() as session:
+        await repository.mark_reconciled(session, asked, utcnow())
     return report

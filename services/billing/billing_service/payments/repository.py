@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 import asyncpg
-from sqlalchemy import Select, bindparam, select
+from sqlalchemy import Select, bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from billing_service.invoices.models import Invoice
@@ -122,7 +122,8 @@ async def by_reference(session: AsyncSession, reference: str) -> Payment | None:
 async def due_for_reconciliation(
     session: AsyncSession, *, created_before: datetime, limit: int
 ) -> list[tuple[uuid.UUID, str]]:
-    """(invoice id, Tripay reference) of open transactions older than `created_before`."""
+    """(invoice id, Tripay reference) of open transactions older than `created_before`, those
+    never asked about first, then the least recently asked."""
     stmt = (
         select(Payment.invoice_id, Payment.reference)
         .where(
@@ -131,10 +132,18 @@ async def due_for_reconciliation(
             Payment.reference.is_not(None),
             Payment.created_at <= created_before,
         )
-        .order_by(Payment.created_at)
+        .order_by(Payment.reconciled_at.asc().nulls_first(), Payment.created_at)
         .limit(limit)
     )
     return [(i, str(r)) for i, r in (await session.execute(stmt)).all()]
+
+
+async def mark_reconciled(session: AsyncSession, references: list[str], now: datetime) -> None:
+    """Asked about just now, and still open (or unreadable): to the back of the queue."""
+    if references:
+        await session.execute(
+            update(Payment).where(Payment.reference.in_(references)).values(reconciled_at=now)
+        )
 
 
 def transactions_query(filters: dict[str, Any]) -> Select[Any]:

@@ -55,6 +55,33 @@ async def test_missed_callback_is_reconciled(env: BillingEnv, ctx: dict[str, Any
     assert env.fleet.statuses(invoice["order_id"]) == ["PAID"]
 
 
+@pytest.mark.parametrize("settings_overrides", [{"reconcile_batch_size": 2}])
+async def test_old_open_transactions_do_not_hide_a_newer_paid_one(
+    env: BillingEnv, ctx: dict[str, Any]
+) -> None:
+    # More transactions left open than one round asks about: the ones asked about come last
+    # in the next round, so a newer paid one is found on the second round, not never.
+    waiting = []
+    for _ in range(2):
+        invoice = await env.order_invoice()
+        await env.pay(invoice, "BNIVA")
+        waiting.append(invoice)
+    paid = await env.order_invoice()
+    await env.pay(paid, "BNIVA")
+    await env.act(paid["number"], "pay", miss_callback=True)
+    for invoice in [*waiting, paid]:
+        await _age(env, invoice["id"])
+
+    first = await worker.reconcile_payments(ctx)
+    second = await worker.reconcile_payments(ctx)
+    await env.settle()
+
+    assert (first["checked"], first["open"]) == (2, 2)
+    assert second["outcomes"] == {"applied": 1}
+    assert (await env.invoice(paid["id"])).status == "PAID"
+    assert env.fleet.statuses(paid["order_id"]) == ["PAID"]
+
+
 async def test_young_transactions_are_left_to_their_callback(
     env: BillingEnv, ctx: dict[str, Any]
 ) -> None:
