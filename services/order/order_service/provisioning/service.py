@@ -99,27 +99,27 @@ async def provision_order(ctx: OrderContext, order_id: uuid.UUID) -> str:
     while True:
         remaining = (task.deadline_at - utcnow()).total_seconds()
         if remaining <= 0:
-            return await _fail(ctx, order_id, "The server did not become active in time")
+            return await _fail(ctx, order_id, task, "The server did not become active in time")
         try:
             if task.state == TaskState.REQUESTING:
                 await _request(ctx, order, task)
                 continue
             instance = await ctx.provider.instance(order.provider, task.provider_instance_id or "")
         except ProviderTransient as exc:
-            await _note(ctx, order_id, str(exc))
+            await _note(ctx, order_id, task, str(exc))
             await asyncio.sleep(min(retry_wait, remaining))
             retry_wait = min(retry_wait * 2, ctx.settings.provisioning_retry_max_seconds)
             continue
         except ProviderPermanent as exc:
-            return await _fail(ctx, order_id, exc.reason)
+            return await _fail(ctx, order_id, task, exc.reason)
         retry_wait = ctx.settings.provisioning_retry_initial_seconds
         status = instance.get("status")
         if status == "ACTIVE" and instance.get("ipv4"):
-            return await _activate(ctx, order_id, instance)
+            return await _activate(ctx, order_id, task, instance)
         if status in ("ERROR", "TERMINATED"):
             reason = f"The server could not be built ({instance.get('provider_status')})"
-            return await _fail(ctx, order_id, reason)
-        await _note(ctx, order_id, None)
+            return await _fail(ctx, order_id, task, reason)
+        await _note(ctx, order_id, task, None)
         await asyncio.sleep(min(poll_wait, remaining))
         poll_wait = min(poll_wait * 1.5, ctx.settings.provisioning_poll_max_seconds)
 
@@ -158,18 +158,24 @@ async def _request(ctx: OrderContext, order: Order, task: ProvisioningTask) -> N
                 "provider_instance_id": task.provider_instance_id,
                 "replayed": bool(answer.get("replayed")),
             },
-            along=(_REQUESTED, [order.id, task.provider_instance_id, _lease(ctx, now), now]),
+            along=(
+                _REQUESTED,
+                [order.id, task.provider_instance_id, _lease(ctx, now), now, task.attempt],
+            ),
         )
 
 
+# Every write of a job names its attempt: a job that outlived its lease (or an admin's retry,
+# which starts the next attempt) changes nothing of the attempt that replaced it.
 _REQUESTED = (
     "UPDATE provisioning_tasks SET provider_instance_id = $2, state = 'polling',"
-    " calls = calls + 1, last_error = NULL, lease_until = $3, updated_at = $4 WHERE order_id = $1"
+    " calls = calls + 1, last_error = NULL, lease_until = $3, updated_at = $4"
+    " WHERE order_id = $1 AND attempt = $5"
 )
 # One statement, so no transaction: a failed or unanswered call, the lease renewed.
 _NOTED = (
     "UPDATE provisioning_tasks SET calls = calls + 1, last_error = COALESCE($2, last_error),"
-    " lease_until = $3, updated_at = $4 WHERE order_id = $1"
+    " lease_until = $3, updated_at = $4 WHERE order_id = $1 AND attempt = $5"
 )
 
 
@@ -177,7 +183,9 @@ def _lease(ctx: OrderContext, now: datetime) -> datetime:
     return now + timedelta(seconds=ctx.settings.provisioning_lease_seconds)
 
 
-async def _note(ctx: OrderContext, order_id: uuid.UUID, error: str | None) -> None:
+async def _note(
+    ctx: OrderContext, order_id: uuid.UUID, task: ProvisioningTask, error: str | None
+) -> None:
     if error is not None:
         error = error[:1000]
         log.warning(
@@ -185,14 +193,28 @@ async def _note(ctx: OrderContext, order_id: uuid.UUID, error: str | None) -> No
         )
     now = utcnow()
     async with ctx.db.driver() as connection:
-        await connection.execute(_NOTED, order_id, error, _lease(ctx, now), now)
+        await connection.execute(_NOTED, order_id, error, _lease(ctx, now), now, task.attempt)
 
 
-async def _activate(ctx: OrderContext, order_id: uuid.UUID, instance: dict[str, Any]) -> str:
+def _superseded(order: Order, stored: ProvisioningTask, mine: ProvisioningTask) -> str | None:
+    """Why this job may no longer settle the order, if it may not."""
+    if order.status != OrderStatus.PROVISIONING or stored.attempt != mine.attempt:
+        return f"superseded: order is {order.status}, attempt {stored.attempt}"
+    if stored.state not in (TaskState.REQUESTING, TaskState.POLLING):
+        return f"superseded: task is {stored.state}"
+    return None
+
+
+async def _activate(
+    ctx: OrderContext, order_id: uuid.UUID, mine: ProvisioningTask, instance: dict[str, Any]
+) -> str:
     async with ctx.db.transaction() as transaction:
         order = await orders.lock_row(transaction.connection, order_id)
         task = await tasks.lock_row(transaction.connection, order_id)
         assert order is not None and task is not None
+        if (why := _superseded(order, task, mine)) is not None:
+            log.warning("activation skipped", extra={"order_id": str(order_id), "why": why})
+            return why
         now = utcnow()
         await transitions.move_now(
             transaction,
@@ -243,11 +265,14 @@ async def _register_instance(session: outbox.Unit, order: Order) -> None:
     await outbox.add(session, INSTANCE_TARGET, payload, f"order:instance:{order.id}")
 
 
-async def _fail(ctx: OrderContext, order_id: uuid.UUID, reason: str) -> str:
+async def _fail(ctx: OrderContext, order_id: uuid.UUID, mine: ProvisioningTask, reason: str) -> str:
     async with ctx.db.session() as session:
         order = await orders.get(session, order_id, lock=True)
         stored = await tasks.get(session, order_id, lock=True)
         assert order is not None and stored is not None
+        if (why := _superseded(order, stored, mine)) is not None:
+            log.warning("failure skipped", extra={"order_id": str(order_id), "why": why})
+            return why
         order.failure_reason = reason[:500]
         if stored.provider_instance_id:
             order.provider_instance_id = stored.provider_instance_id
