@@ -4,7 +4,7 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import StreamingResponse
 
 from billing_service.admin import csv_export, service
@@ -215,13 +215,27 @@ async def user_ledger(
     "/wallets/{user_id}/adjustments",
     status_code=201,
     summary="Credit or debit a wallet by hand, with a reason (audited)",
-    responses=problems(**ADMIN_AUTH, s409="insufficient_balance adjustment_zero"),
+    description="Send an `Idempotency-Key` (a form's token) so that a double click or a retried "
+    "request replays the first adjustment (`replayed: true`, the balance after it) instead of "
+    "making a second one; the same key with another amount or reason is 409.",
+    responses=problems(
+        **ADMIN_AUTH, s409="insufficient_balance adjustment_zero idempotency_key_reused"
+    ),
 )
 async def adjust(
-    user_id: uuid.UUID, body: AdjustmentRequest, admin: AdminUser, session: SessionDep
+    user_id: uuid.UUID,
+    body: AdjustmentRequest,
+    admin: AdminUser,
+    session: SessionDep,
+    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=150)] = None,
 ) -> WalletMovement:
     movement = await wallet.adjust(
-        session, admin_id=admin.user_id, user_id=user_id, amount=body.amount, reason=body.reason
+        session,
+        admin_id=admin.user_id,
+        user_id=user_id,
+        amount=body.amount,
+        reason=body.reason,
+        idempotency_key=idempotency_key,
     )
     return WalletMovement(
         entry_id=movement.entry.id,
@@ -229,7 +243,7 @@ async def adjust(
         order_id=None,
         amount=movement.entry.amount,
         balance=movement.balance,
-        replayed=False,
+        replayed=movement.replayed,
     )
 
 

@@ -202,13 +202,26 @@ async def refund_for_order(session: AsyncSession, body: RefundRequest, *, actor:
 
 
 async def adjust(
-    session: AsyncSession, *, admin_id: uuid.UUID, user_id: uuid.UUID, amount: int, reason: str
+    session: AsyncSession,
+    *,
+    admin_id: uuid.UUID,
+    user_id: uuid.UUID,
+    amount: int,
+    reason: str,
+    idempotency_key: str | None = None,
 ) -> Movement:
+    """With `idempotency_key`, a repeat (a double click, a retried request) replays the first
+    adjustment instead of making a second one."""
     if amount == 0:
         raise AdjustmentWouldGoNegative(
             "An adjustment of 0 changes nothing", code="adjustment_zero"
         )
     wallet = await ledger.lock(session, user_id)
+    key = f"adjustment:{user_id}:{idempotency_key or uuid.uuid4()}"
+    if idempotency_key is not None and (existing := await ledger.by_key(session, key)):
+        if existing.amount != amount or existing.reason != reason:
+            raise IdempotencyKeyReused("This idempotency key was used for another adjustment")
+        return Movement(existing, existing.balance_after, replayed=True)
     if wallet.balance + amount < 0:
         raise AdjustmentWouldGoNegative(
             f"The balance is Rp {wallet.balance}; it cannot go below zero", balance=wallet.balance
@@ -218,7 +231,7 @@ async def adjust(
         wallet,
         LedgerKind.ADJUSTMENT,
         amount,
-        key=f"adjustment:{uuid.uuid4()}",
+        key=key,
         description="Adjustment by WeBrana",
         actor=f"admin:{admin_id}",
         reason=reason,

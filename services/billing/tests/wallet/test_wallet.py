@@ -3,6 +3,7 @@ adjustments, and a balance that always equals its ledger (the database sees to i
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 
 import pytest
@@ -238,6 +239,29 @@ async def test_admin_adjustment_is_audited_and_cannot_go_negative(env: BillingEn
     assert [(a["action"], a["reason"], a["details"]["amount"]) for a in trail] == [
         ("wallet.adjusted", "goodwill", 25_000)
     ]
+
+
+async def test_a_repeated_adjustment_with_its_key_is_made_once(env: BillingEnv) -> None:
+    user = uuid.uuid4()
+    admin = {**env.admin(), "Idempotency-Key": "adjust-form-7f3a"}
+    path = f"/api/v1/admin/billing/wallets/{user}/adjustments"
+    body = {"amount": 25_000, "reason": "goodwill"}
+
+    first = await env.client.post(path, json=body, headers=admin)
+    clicks = await asyncio.gather(
+        *(env.client.post(path, json=body, headers=admin) for _ in range(3))
+    )
+    other = await env.client.post(path, json={**body, "amount": 50_000}, headers=admin)
+    fresh = await env.client.post(path, json=body, headers=env.admin())  # no key: a new one
+
+    assert first.status_code == 201 and first.json()["replayed"] is False
+    assert [c.status_code for c in clicks] == [201, 201, 201]
+    assert {(c.json()["replayed"], c.json()["entry_id"]) for c in clicks} == {
+        (True, first.json()["entry_id"])
+    }
+    assert_problem(other, 409, "idempotency_key_reused")
+    assert fresh.json()["balance"] == 50_000
+    assert await _balance(env, user) == 50_000
 
 
 async def test_the_database_keeps_balance_equal_to_the_ledger(env: BillingEnv) -> None:
