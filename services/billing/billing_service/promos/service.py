@@ -161,13 +161,18 @@ async def release(
     """Give back the uses held for an order or top-up invoice; nothing to release is fine."""
     if order_id is None and invoice_id is None:
         return []
+    # The promo's lock before the redemption's, in the order `redeem` takes them: the other
+    # way round, a release and a repeated redemption of one order deadlocked.
+    held = await repository.active_redemptions(session, order_id=order_id, invoice_id=invoice_id)
+    for promo_id in sorted({r.promo_id for r in held}):
+        await repository.lock(session, promo_id)
     redemptions = list(
         await repository.active_redemptions(
             session, order_id=order_id, invoice_id=invoice_id, lock=True
         )
     )
     for redemption in redemptions:
-        promo = await repository.lock(session, redemption.promo_id)
+        promo = await repository.lock(session, redemption.promo_id)  # held by now
         assert promo is not None
         redemption.status = RedemptionStatus.RELEASED
         redemption.released_at = utcnow()
