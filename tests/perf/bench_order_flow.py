@@ -687,9 +687,9 @@ async def main(smoke: bool) -> None:
             flush=True,
         )
         print(f"   undelivered outbox messages: {await _outboxes(fleet)}", flush=True)
-        failed = [f.order_id for f in flows if f.error and f.order_id]
+        failed = [f for f in flows if f.error]
         if failed or problems:
-            await _explain(fleet, failed[:5])
+            await _explain(fleet, [f.order_id for f in failed if f.order_id][:5])
             _save_log(fleet)
         if problems:
             print("   LOST OR DUPLICATED:\n     " + "\n     ".join(problems), flush=True)
