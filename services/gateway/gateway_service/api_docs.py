@@ -28,6 +28,9 @@ DESCRIPTION = (
 
 
 MISSING_RETRY_SECONDS = 1.0
+# The longest wait between tries for a part never fetched: services that became ready a
+# moment after a try are in /docs within seconds, not after a doubled wait of 16 s or more.
+MISSING_RETRY_MAX_SECONDS = 4.0
 
 
 class ApiDocuments:
@@ -65,7 +68,7 @@ class ApiDocuments:
 
     async def run(self, client: httpx.AsyncClient) -> None:
         # A part never fetched (the fleet is still starting, or a service is not deployed)
-        # is asked for again after 1, 2, 4... seconds up to the refresh period: `make run`
+        # is asked for again after 1, 2, then every 4 seconds: `make run`
         # starts the gateway alongside the services, and /docs must not stay empty a minute.
         retry = MISSING_RETRY_SECONDS
         while True:
@@ -75,7 +78,7 @@ class ApiDocuments:
                 log.exception("merging the API documents failed")
             if any(part.status == "missing" for part in self.parts.values()):
                 await asyncio.sleep(min(retry, self.refresh_seconds))
-                retry *= 2
+                retry = min(retry * 2, MISSING_RETRY_MAX_SECONDS)
             else:
                 retry = MISSING_RETRY_SECONDS
                 await asyncio.sleep(self.refresh_seconds)
