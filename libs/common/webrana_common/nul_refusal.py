@@ -11,8 +11,9 @@ import json
 from typing import Any
 from urllib.parse import parse_qsl
 
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
+from webrana_common.asgi_body import read_body, replay
 from webrana_common.nul_text import find_nul, nul_error
 from webrana_common.problem import validation_problem
 
@@ -31,8 +32,8 @@ class RefuseNulMiddleware:
             return
         loc = _nul_in_url(scope)
         if loc is None and _is_json(scope):
-            body, complete = await _read_body(receive)
-            receive = _replay(body, complete, receive)
+            body, complete = await read_body(receive)
+            receive = replay(body, complete, receive)
             loc = _nul_in_body(body) if complete else None
         if loc is None:
             await self.app(scope, receive, send)
@@ -71,31 +72,3 @@ def _nul_in_body(body: bytes) -> tuple[Any, ...] | None:
         return None  # not JSON: the route reports it
     loc = find_nul(parsed)  # None: an escaped backslash followed by "u0000"
     return None if loc is None else ("body", *loc)
-
-
-async def _read_body(receive: Receive) -> tuple[bytes, bool]:
-    """The body, and whether it all arrived (not if the client went away)."""
-    chunks: list[bytes] = []
-    while True:
-        message = await receive()
-        if message["type"] != "http.request":
-            return b"".join(chunks), False
-        chunks.append(message.get("body", b""))
-        if not message.get("more_body", False):
-            return b"".join(chunks), True
-
-
-def _replay(body: bytes, complete: bool, receive: Receive) -> Receive:
-    """The body read, then whatever the client sends next (its disconnect)."""
-    sent = False
-
-    async def replayed() -> Message:
-        nonlocal sent
-        if not sent:
-            sent = True
-            if complete:
-                return {"type": "http.request", "body": body, "more_body": False}
-            return {"type": "http.disconnect"}
-        return await receive()
-
-    return replayed

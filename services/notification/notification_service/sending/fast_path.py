@@ -11,11 +11,12 @@ calls do nothing before they fail, so replaying them repeats no side effect.
 from __future__ import annotations
 
 from pydantic import ValidationError
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from notification_service.contracts import SendNotification
 from notification_service.sending import service
 from notification_service.sending.router import SEND_PATH, router, send_key
+from webrana_common.asgi_body import read_body, replay
 from webrana_common.auth.api_keys import identify_caller
 from webrana_common.errors import AppError
 
@@ -50,9 +51,9 @@ class SendFastPath:
         ):
             await self.app(scope, receive, send)
             return
-        body, complete = await _read_body(receive)
+        body, complete = await read_body(receive, MAX_BODY)
         if not complete or not await self._answer(scope, body, send):
-            await self.app(scope, _replay(body, complete, receive), send)
+            await self.app(scope, replay(body, complete, receive), send)
 
     async def _answer(self, scope: Scope, body: bytes, send: Send) -> bool:
         state = scope["app"].state
@@ -77,34 +78,3 @@ class SendFastPath:
         )
         await send({"type": "http.response.body", "body": payload})
         return True
-
-
-async def _read_body(receive: Receive) -> tuple[bytes, bool]:
-    """The body, and whether it all arrived within MAX_BODY (if not, the part read so far)."""
-    chunks: list[bytes] = []
-    size = 0
-    while True:
-        message = await receive()
-        if message["type"] != "http.request":
-            return b"".join(chunks), False
-        chunk = message.get("body", b"")
-        chunks.append(chunk)
-        size += len(chunk)
-        if not message.get("more_body", False):
-            return b"".join(chunks), True
-        if size > MAX_BODY:
-            return b"".join(chunks), False
-
-
-def _replay(body: bytes, complete: bool, receive: Receive) -> Receive:
-    """The body read so far, then (when it stopped early) the rest from the client."""
-    sent = False
-
-    async def replayed() -> Message:
-        nonlocal sent
-        if not sent:
-            sent = True
-            return {"type": "http.request", "body": body, "more_body": not complete}
-        return await receive()
-
-    return replayed
