@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -31,6 +32,7 @@ MISSING_RETRY_SECONDS = 1.0
 # The longest wait between tries for a part never fetched: services that became ready a
 # moment after a try are in /docs within seconds, not after a doubled wait of 16 s or more.
 MISSING_RETRY_MAX_SECONDS = 4.0
+ON_DEMAND_SECONDS = 1.0
 
 
 class ApiDocuments:
@@ -51,6 +53,8 @@ class ApiDocuments:
         self.parts = {service: ServicePart(service) for service in upstreams}
         self._merged: dict[str, Any] | None = None
         self._first_refresh = asyncio.Event()
+        self._client: httpx.AsyncClient | None = None  # run()'s, for asking on demand
+        self._asked_at = float("-inf")
 
     def current(self) -> dict[str, Any]:
         if self._merged is None:
@@ -66,10 +70,23 @@ class ApiDocuments:
         self._merged = self._merge()
         self._first_refresh.set()
 
+    async def refresh_missing(self) -> None:
+        """A request for the document while a part was never fetched asks for it at once (at
+        most once a second): the first /docs after `make run` has every service that is up,
+        not only those the retry timer happened to reach."""
+        if self._client is None or not any(p.status == "missing" for p in self.parts.values()):
+            return
+        now = time.monotonic()
+        if now - self._asked_at < ON_DEMAND_SECONDS:
+            return
+        self._asked_at = now
+        await self.refresh(self._client)
+
     async def run(self, client: httpx.AsyncClient) -> None:
         # A part never fetched (the fleet is still starting, or a service is not deployed)
         # is asked for again after 1, 2, then every 4 seconds: `make run`
         # starts the gateway alongside the services, and /docs must not stay empty a minute.
+        self._client = client
         retry = MISSING_RETRY_SECONDS
         while True:
             try:
@@ -121,6 +138,7 @@ def docs_router() -> APIRouter:
     async def openapi(request: Request) -> JSONResponse:
         documents: ApiDocuments = request.app.state.api_documents
         await documents.wait_first_refresh()
+        await documents.refresh_missing()
         return JSONResponse(documents.current(), headers={"Cache-Control": "no-cache"})
 
     return router

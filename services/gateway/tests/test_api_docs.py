@@ -101,6 +101,26 @@ async def test_a_service_that_starts_after_the_gateway_joins_within_seconds(
         await asyncio.to_thread(upstream.stop)
 
 
+async def test_asking_for_the_document_fetches_a_missing_part_at_once(
+    start_gateway: Callable[..., RunningGateway],
+) -> None:
+    """Right after `make run` says the fleet is up, /docs must show every service: a request
+    asks for a part still missing instead of waiting for the retry timer (up to 4 s)."""
+    port = closed_port()
+    gateway = start_gateway(billing_url=f"http://127.0.0.1:{port}")
+    assert (await _document(gateway))["info"]["x-services"]["billing"]["status"] == "missing"
+    # The timer has asked at 0, 1 and 3 s; its next ask is at 7 s.
+    await asyncio.sleep(3.5)
+    upstream = await asyncio.to_thread(Upstream("billing").start, port)
+    try:
+        await asyncio.sleep(1.0)  # the on-demand ask is at most once a second
+        document = await _document(gateway)
+    finally:
+        await asyncio.to_thread(upstream.stop)
+    assert document["info"]["x-services"]["billing"]["status"] == "ok"
+    assert "/api/v1/billing/things" in document["paths"]
+
+
 async def test_a_service_that_goes_down_keeps_its_last_part_marked_stale(
     start_gateway: Callable[..., RunningGateway],
 ) -> None:
