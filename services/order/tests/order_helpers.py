@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import threading
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -18,6 +20,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from notification_service.contracts import SendNotification, validate_data
+from webrana_common.testing.live_server import LiveServer
 from webrana_common.testing.tokens import TokenIssuer as TokenIssuer  # re-exported for the tests
 
 ORDER_KEY = "order-test-key"  # what the order service presents to catalog, provider, billing
@@ -217,6 +220,38 @@ def redis_db(url: str, db: int) -> str:
     """The same Redis server, another database (each service its own, as in devstack)."""
     parts = urlsplit(url)
     return urlunsplit((parts.scheme, parts.netloc, f"/{db}", parts.query, parts.fragment))
+
+
+@contextlib.contextmanager
+def real_billing(
+    database_url: str,
+    redis_url: str,
+    tokens: TokenIssuer,
+    fleet_url: str,
+    *,
+    order_url: str = "http://127.0.0.1:9",
+    db_pool_size: int = 3,
+) -> Iterator[str]:
+    """The billing app itself (its own database), over TCP, instead of the stand-in: for tests
+    that need billing's own rules (wallet, promo counts). Tripay is never reached."""
+    from billing_service.app import create_app as create_billing
+    from billing_service.config import BillingSettings
+
+    settings = BillingSettings(
+        database_url=database_url,
+        redis_url=redis_url,
+        environment="test",
+        jwks_url=tokens.jwks_url,
+        internal_api_keys=f"order:{ORDER_KEY}",
+        internal_api_key=BILLING_KEY,
+        auth_url=fleet_url,
+        notification_url=fleet_url,
+        order_url=order_url,
+        tripay_api_url="http://127.0.0.1:9/api-sandbox",
+        db_pool_size=db_pool_size,
+    )
+    with LiveServer(create_billing(settings)) as server:
+        yield server.url
 
 
 class FlakyProxy:

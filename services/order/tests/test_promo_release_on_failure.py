@@ -11,19 +11,17 @@ from typing import Any
 import httpx
 import pytest
 from order_helpers import (
-    BILLING_KEY,
-    ORDER_KEY,
     Fleet,
     TokenIssuer,
     in_thread,
     order_body,
+    real_billing,
     redis_db,
 )
 
 from order_service import notifications
 from order_service.config import OrderSettings
 from webrana_common.testing.databases import DatabaseFactory
-from webrana_common.testing.live_server import LiveServer
 
 
 @pytest.fixture(scope="module")
@@ -33,24 +31,13 @@ def billing(
     tokens: TokenIssuer,
     fleet_server: tuple[Fleet, str],
 ) -> Iterator[str]:
-    from billing_service.app import create_app as create_billing
-    from billing_service.config import BillingSettings
-
-    settings = BillingSettings(
-        database_url=in_thread(database_factory.create("billing")),
-        redis_url=redis_db(redis_server_url, 4),
-        environment="test",
-        jwks_url=tokens.jwks_url,
-        internal_api_keys=f"order:{ORDER_KEY}",
-        internal_api_key=BILLING_KEY,
-        auth_url=fleet_server[1],
-        notification_url=fleet_server[1],
-        order_url="http://127.0.0.1:9",  # these tests place no invoice billing would report on
-        tripay_api_url="http://127.0.0.1:9/api-sandbox",
-        db_pool_size=3,
-    )
-    with LiveServer(create_billing(settings)) as server:
-        yield server.url
+    with real_billing(
+        in_thread(database_factory.create("billing")),
+        redis_db(redis_server_url, 4),
+        tokens,
+        fleet_server[1],
+    ) as url:
+        yield url
 
 
 @pytest.fixture

@@ -12,13 +12,13 @@ from typing import Any
 import httpx
 import pytest
 from order_helpers import (
-    BILLING_KEY,
     ORDER_KEY,
     Fleet,
     TokenIssuer,
     assert_problem,
     in_thread,
     order_body,
+    real_billing,
     redis_db,
 )
 
@@ -49,24 +49,15 @@ def billing(
     fleet_server: tuple[Fleet, str],
     order_port: int,
 ) -> Iterator[str]:
-    from billing_service.app import create_app as create_billing
-    from billing_service.config import BillingSettings
-
-    settings = BillingSettings(
-        database_url=in_thread(database_factory.create("billing")),
-        redis_url=redis_db(redis_server_url, 3),
-        environment="test",
-        jwks_url=tokens.jwks_url,
-        internal_api_keys=f"order:{ORDER_KEY}",
-        internal_api_key=BILLING_KEY,
-        auth_url=fleet_server[1],
-        notification_url=fleet_server[1],
+    with real_billing(
+        in_thread(database_factory.create("billing")),
+        redis_db(redis_server_url, 3),
+        tokens,
+        fleet_server[1],
         order_url=f"http://127.0.0.1:{order_port}",
-        tripay_api_url="http://127.0.0.1:9/api-sandbox",  # wallet payments never reach Tripay
         db_pool_size=5,
-    )
-    with LiveServer(create_billing(settings)) as server:
-        yield server.url
+    ) as url:
+        yield url
 
 
 @pytest.fixture
