@@ -9,6 +9,7 @@ import hmac
 import json
 import uuid
 
+import pytest
 from billing_builders import BillingEnv
 from billing_helpers import ADMIN_ALERT_ID, assert_problem
 from sqlalchemy import select
@@ -232,35 +233,24 @@ async def _detail(env: BillingEnv, invoice: dict) -> dict:
     return response.json()
 
 
-async def test_paying_an_abandoned_transaction_abandons_the_open_one(env: BillingEnv) -> None:
-    invoice = await env.order_invoice()
-    first = await env.pay(invoice, "BRIVA")
-    second = await env.pay(invoice, "QRIS")
-
-    await env.act(first["reference"], "pay")
-
-    statuses = {p.reference: p.status for p in await env.payments(invoice["id"])}
-    assert statuses == {first["reference"]: "PAID", second["reference"]: "ABANDONED"}
-    detail = await _detail(env, invoice)
-    assert detail["status"] == "PAID"
-    assert (detail["payment"]["reference"], detail["payment"]["status"]) == (
-        first["reference"],
-        "PAID",
-    )
-
-
-async def test_paying_an_abandoned_top_up_transaction_abandons_the_open_one(
-    env: BillingEnv,
-) -> None:
+async def _top_up_invoice(env: BillingEnv) -> dict:
     user = uuid.uuid4()
     created = await env.client.post(
         "/api/v1/billing/wallet/topups", json={"amount": 50_000}, headers=env.headers(user)
     )
-    invoice = {**created.json(), "user_id": str(user)}
+    return {**created.json(), "user_id": str(user)}
+
+
+# An order invoice is settled on the fast path (`paid_now`), a top-up by `apply`.
+@pytest.mark.parametrize("kind", ["order", "top-up"])
+async def test_paying_an_abandoned_transaction_abandons_the_open_one(
+    env: BillingEnv, kind: str
+) -> None:
+    invoice = await (env.order_invoice() if kind == "order" else _top_up_invoice(env))
     first = await env.pay(invoice, "BRIVA")
     second = await env.pay(invoice, "QRIS")
 
-    await env.act(first["reference"], "pay")  # a top-up is settled by `apply`, not `paid_now`
+    await env.act(first["reference"], "pay")
 
     statuses = {p.reference: p.status for p in await env.payments(invoice["id"])}
     assert statuses == {first["reference"]: "PAID", second["reference"]: "ABANDONED"}
